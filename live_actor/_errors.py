@@ -1,0 +1,89 @@
+"""The exception tree of live_actor.
+
+Split the way h11 splits it: :class:`LocalProtocolError` means *our caller* did
+something the protocol does not allow (a programming error to fix in user code),
+:class:`RemoteProtocolError` means *the peer* sent something we cannot accept.
+Everything else describes why a session could not be used.  Every exception a
+user can see derives from :class:`LiveError`, so one ``except`` clause is enough.
+
+No exception text ever contains a credential: messages are built from codes,
+reasons and field names only.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConfigError",
+    "ConnectError",
+    "GaveUpError",
+    "LiveError",
+    "LocalProtocolError",
+    "RemoteProtocolError",
+    "SessionClosedError",
+    "SetupRejectedError",
+]
+
+
+class LiveError(Exception):
+    """Base class of every error raised by live_actor."""
+
+
+class ConfigError(LiveError, ValueError):
+    """A configuration cannot work; the message says what to change.
+
+    Raised before any network activity.
+    """
+
+
+class LocalProtocolError(LiveError):
+    """The caller asked for something the protocol or the session state forbids."""
+
+
+class RemoteProtocolError(LiveError):
+    """The server sent a frame we cannot decode.
+
+    ``field`` is the dotted JSON path of the offending value when known
+    (``"serverContent.modelTurn.parts[0].inlineData.data"``), else ``None``.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class ConnectError(LiveError):
+    """The session could not be established (dial, handshake or setup failed).
+
+    ``code`` and ``reason`` are the WebSocket close code and reason when the
+    server closed the socket, or ``None``/``""`` for dial errors and timeouts.
+    """
+
+    def __init__(self, message: str, *, code: int | None = None, reason: str = "") -> None:
+        super().__init__(message)
+        self.code = code
+        self.reason = reason
+
+
+class SetupRejectedError(ConnectError):
+    """The server refused the ``setup`` message or the credentials (1007/1008).
+
+    Never retried: the same setup would be refused again.
+    """
+
+
+class SessionClosedError(LiveError):
+    """The session is closed (by the user, the server, or after giving up).
+
+    ``code``/``reason`` carry the last close code and reason when known.
+    """
+
+    def __init__(
+        self, message: str = "session is closed", *, code: int | None = None, reason: str = ""
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.reason = reason
+
+
+class GaveUpError(SessionClosedError):
+    """The supervisor stopped restarting the session (fatal exit or restart intensity)."""

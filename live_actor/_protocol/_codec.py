@@ -1,0 +1,508 @@
+"""The codec: JSON frames <-> the frozen attrs classes of ``_messages``.
+
+One cattrs converter is the registry of every conversion (``wire_converter``);
+the hooks it holds are built here once per class and type.  They follow the
+proto3 JSON mapping (``wire-protocol.md`` §3):
+
+* attribute ``snake_case`` <-> JSON ``lowerCamelCase``; on input both spellings
+  are accepted (the official SDK sends a mix), plus per-class aliases;
+* ``bytes`` <-> base64: standard alphabet with padding out, both alphabets and
+  optional padding in;
+* int64 fields (``Int64``) are written as JSON strings and read from strings or
+  numbers; every integer field accepts a decimal string on input;
+* ``timedelta`` <-> proto Duration strings (``"10s"``, ``"0.120s"``);
+* enums are their names; an unknown name becomes an open-enum pseudo-member;
+* unknown keys are kept in ``extra`` and written back unchanged; JSON ``null``
+  means "absent".
+
+Decoding never raises anything but :class:`~live_actor.RemoteProtocolError`
+(with the dotted path of the offending field) for server frames.  The same
+machinery, in strict mode (``config_converter``), structures user-supplied
+dicts into configuration objects and rejects unknown keys with a suggestion.
+"""
+
+from __future__ import annotations
+
+import binascii
+import datetime
+import difflib
+import enum
+import re
+import typing
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
+
+import attrs
+import cattrs
+import orjson
+
+from .._errors import ConfigError, RemoteProtocolError
+from ._messages import (
+    CLIENT_MESSAGE_KEYS,
+    ClientMessage,
+    Int64,
+    ServerMessage,
+    _Wire,
+)
+
+__all__ = [
+    "config_converter",
+    "decode_client_message",
+    "decode_server_message",
+    "encode_client_message",
+    "encode_server_message",
+    "format_duration",
+    "parse_duration",
+    "structure_config",
+    "wire_converter",
+]
+
+T = TypeVar("T")
+StructureFn = Callable[[Any, Any], Any]
+UnstructureFn = Callable[[Any], Any]
+
+
+class _FieldError(Exception):
+    """Internal: a value failed to convert; ``path`` grows as it bubbles up."""
+
+    def __init__(self, message: str, path: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = path
+
+    def under(self, key: str) -> _FieldError:
+        if not self.path:
+            self.path = key
+        elif self.path.startswith("["):
+            self.path = key + self.path
+        else:
+            self.path = f"{key}.{self.path}"
+        return self
+
+
+def camel(name: str) -> str:
+    """``response_modalities`` -> ``responseModalities``."""
+    head, *rest = name.split("_")
+    return head + "".join(p[:1].upper() + p[1:] for p in rest)
+
+
+# ------------------------------------------------------------- leaf conversions
+
+
+def _describe(value: Any) -> str:
+    return {
+        dict: "an object",
+        list: "an array",
+        str: "a string",
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+        type(None): "null",
+    }.get(type(value), type(value).__name__)
+
+
+def _structure_str(value: Any, _: Any) -> str:
+    if type(value) is str:
+        return value
+    raise _FieldError(f"expected a string, got {_describe(value)}")
+
+
+def _structure_bool(value: Any, _: Any) -> bool:
+    if type(value) is bool:
+        return value
+    raise _FieldError(f"expected a boolean, got {_describe(value)}")
+
+
+_INT_RE = re.compile(r"-?[0-9]+")
+
+
+def _structure_int(value: Any, _: Any) -> int:
+    kind = type(value)
+    if kind is int:
+        return value  # type: ignore[no-any-return]
+    if kind is str and _INT_RE.fullmatch(value):
+        return int(value)
+    if kind is float and value.is_integer():
+        return int(value)
+    raise _FieldError(f"expected an integer, got {_describe(value)}")
+
+
+def _structure_float(value: Any, _: Any) -> float:
+    kind = type(value)
+    if kind is float:
+        return value  # type: ignore[no-any-return]
+    if kind is int:
+        return float(value)
+    if kind is str and value in ("NaN", "Infinity", "-Infinity"):
+        return float(value.replace("Infinity", "inf"))
+    raise _FieldError(f"expected a number, got {_describe(value)}")
+
+
+_URLSAFE_TO_STD = str.maketrans("-_", "+/")
+
+
+def _structure_bytes(value: Any, _: Any) -> bytes:
+    if type(value) is str:
+        try:
+            return binascii.a2b_base64(value, strict_mode=True)
+        except binascii.Error:
+            pass
+        text = value.translate(_URLSAFE_TO_STD).rstrip("=")
+        text += "=" * (-len(text) % 4)
+        try:
+            return binascii.a2b_base64(text, strict_mode=True)
+        except binascii.Error:
+            raise _FieldError("expected base64 data, got an invalid base64 string") from None
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value)
+    raise _FieldError(f"expected base64 data, got {_describe(value)}")
+
+
+def _unstructure_bytes(value: bytes) -> str:
+    return binascii.b2a_base64(value, newline=False).decode("ascii")
+
+
+_DURATION_RE = re.compile(r"(-)?([0-9]+)(?:\.([0-9]{1,9}))?s")
+
+
+def parse_duration(text: str) -> datetime.timedelta:
+    """Parse a proto Duration string (``"10s"``, ``"0.120s"``, ``"-1.5s"``)."""
+    match = _DURATION_RE.fullmatch(text)
+    if match is None:
+        raise ValueError(f"not a duration string: {text!r}")
+    sign, seconds, fraction = match.groups()
+    micros = int((fraction or "").ljust(9, "0")[:6])
+    delta = datetime.timedelta(seconds=int(seconds), microseconds=micros)
+    return -delta if sign else delta
+
+
+def format_duration(delta: datetime.timedelta) -> str:
+    """Format a ``timedelta`` as a proto Duration string (0, 3 or 6 decimals)."""
+    total_us = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    sign = "-" if total_us < 0 else ""
+    seconds, micros = divmod(abs(total_us), 1_000_000)
+    if micros == 0:
+        return f"{sign}{seconds}s"
+    if micros % 1000 == 0:
+        return f"{sign}{seconds}.{micros // 1000:03d}s"
+    return f"{sign}{seconds}.{micros:06d}s"
+
+
+def _structure_duration(value: Any, _: Any) -> datetime.timedelta:
+    if type(value) is str:
+        try:
+            return parse_duration(value)
+        except ValueError:
+            raise _FieldError(f"expected a duration like '10s', got {value!r}") from None
+    if isinstance(value, datetime.timedelta):
+        return value
+    if type(value) in (int, float):
+        return datetime.timedelta(seconds=value)
+    raise _FieldError(f"expected a duration string, got {_describe(value)}")
+
+
+def _structure_json_object(value: Any, _: Any) -> Mapping[str, Any]:
+    if type(value) is dict:
+        return value
+    if isinstance(value, Mapping):
+        return dict(value)
+    raise _FieldError(f"expected an object, got {_describe(value)}")
+
+
+def _structure_any(value: Any, _: Any) -> Any:
+    return value
+
+
+def _enum_hook(cls: type[enum.Enum]) -> StructureFn:
+    lookup = {m.value: m for m in cls}
+
+    def structure(value: Any, _: Any) -> Any:
+        member = lookup.get(value) if type(value) is str else None
+        if member is not None:
+            return member
+        if isinstance(value, cls):
+            return value
+        if type(value) is str:
+            return cls(value)  # an open enum keeps the unknown name
+        raise _FieldError(f"expected an enum name string, got {_describe(value)}")
+
+    return structure
+
+
+def _unstructure_int64(value: int) -> str:
+    return str(value)
+
+
+# ----------------------------------------------------------------- type helpers
+
+
+def _strip_optional(tp: Any) -> Any:
+    args = typing.get_args(tp)
+    if args and type(None) in args:
+        rest = [a for a in args if a is not type(None)]
+        if len(rest) == 1:
+            return rest[0]
+    return tp
+
+
+def _is_sequence(tp: Any) -> bool:
+    return typing.get_origin(tp) in (Sequence, list, tuple) and tp is not str
+
+
+def _is_mapping(tp: Any) -> bool:
+    return tp is Mapping or typing.get_origin(tp) in (Mapping, dict)
+
+
+def _is_wire(tp: Any) -> bool:
+    return isinstance(tp, type) and issubclass(tp, _Wire)
+
+
+def _fields(cls: type[Any]) -> tuple[attrs.Attribute[Any], ...]:
+    fields: tuple[attrs.Attribute[Any], ...] = attrs.fields(cls)
+    return fields
+
+
+def _is_enum(tp: Any) -> bool:
+    return isinstance(tp, type) and issubclass(tp, enum.Enum)
+
+
+# ------------------------------------------------------------ converter builder
+
+
+def _make_converter(*, strict: bool) -> cattrs.Converter:
+    """Build the converter; ``strict`` rejects unknown keys (user config)."""
+    conv = cattrs.Converter()
+
+    def structure_hook(tp: Any) -> StructureFn:
+        return conv.get_structure_hook(_strip_optional(tp))
+
+    conv.register_structure_hook(str, _structure_str)
+    conv.register_structure_hook(bool, _structure_bool)
+    conv.register_structure_hook(int, _structure_int)
+    conv.register_structure_hook(float, _structure_float)
+    conv.register_structure_hook(bytes, _structure_bytes)
+    conv.register_structure_hook(Int64, _structure_int)
+    conv.register_structure_hook(datetime.timedelta, _structure_duration)
+    conv.register_structure_hook(typing.Any, _structure_any)
+    conv.register_structure_hook_factory(_is_enum, _enum_hook)
+    conv.register_structure_hook_factory(_is_mapping, lambda _tp: _structure_json_object)
+
+    def sequence_factory(tp: Any) -> StructureFn:
+        (item_tp,) = typing.get_args(tp)[:1] or (Any,)
+        item = structure_hook(item_tp)
+
+        def structure(value: Any, _: Any) -> tuple[Any, ...]:
+            if type(value) is not list and not isinstance(value, tuple):
+                raise _FieldError(f"expected an array, got {_describe(value)}")
+            out = []
+            for index, element in enumerate(value):
+                try:
+                    out.append(item(element, item_tp))
+                except _FieldError as exc:
+                    raise exc.under(f"[{index}]") from None
+            return tuple(out)
+
+        return structure
+
+    conv.register_structure_hook_factory(_is_sequence, sequence_factory)
+
+    def wire_factory(cls: type[_Wire]) -> StructureFn:
+        hints = typing.get_type_hints(cls)
+        table: dict[str, tuple[str, StructureFn, Any]] = {}
+        known: list[str] = []
+        for field in _fields(cls):
+            if field.name == "extra":
+                continue
+            tp = _strip_optional(hints[field.name])
+            entry = (field.name, structure_hook(tp), tp)
+            json_name = cls._json_names.get(field.name, camel(field.name))
+            table[json_name] = entry
+            table[field.name] = entry
+            known.append(field.name)
+        for alias, target in cls._json_aliases.items():
+            table[alias] = table[target]
+        # Bypass the frozen __init__ (see _messages.wire): same instance, built faster.
+        defaults = {field.name: field.default for field in _fields(cls)}
+        new = object.__new__
+
+        def structure(value: Any, _: Any) -> _Wire:
+            if type(value) is not dict:
+                if isinstance(value, cls):
+                    return value
+                if not isinstance(value, Mapping):
+                    raise _FieldError(f"expected an object, got {_describe(value)}")
+            kwargs: dict[str, Any] = {}
+            extra: dict[str, Any] | None = None
+            for key, element in value.items():
+                entry = table.get(key)
+                if entry is None:
+                    if strict:
+                        hint = difflib.get_close_matches(str(key), known, n=1)
+                        suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
+                        raise _FieldError(
+                            f"unknown field {key!r} for {cls.__name__}{suggestion}"
+                        )
+                    if extra is None:
+                        extra = {}
+                    extra[key] = element
+                    continue
+                if element is None:
+                    continue
+                name, hook, tp = entry
+                try:
+                    kwargs[name] = hook(element, tp)
+                except _FieldError as exc:
+                    raise exc.under(key) from None
+            if extra is not None:
+                kwargs["extra"] = extra
+            instance = new(cls)
+            slots = instance.__dict__
+            slots.update(defaults)
+            slots.update(kwargs)
+            return instance
+
+        return structure
+
+    conv.register_structure_hook_factory(_is_wire, wire_factory)
+
+    # -------------------------------------------------------------- unstructure
+
+    def unstructure_hook(tp: Any) -> UnstructureFn | None:
+        """The conversion for a field type, or ``None`` when JSON takes it as is."""
+        tp = _strip_optional(tp)
+        if tp is bytes:
+            return _unstructure_bytes
+        if tp is Int64:
+            return _unstructure_int64
+        if tp is datetime.timedelta:
+            return format_duration
+        if _is_enum(tp):
+            return str
+        if _is_wire(tp):
+            return conv.get_unstructure_hook(tp)
+        if _is_sequence(tp):
+            (item_tp,) = typing.get_args(tp)[:1] or (Any,)
+            item = unstructure_hook(item_tp)
+            if item is None:
+                return list
+            return lambda seq: [item(x) for x in seq]
+        return None
+
+    def wire_unstructure_factory(cls: type[_Wire]) -> UnstructureFn:
+        hints = typing.get_type_hints(cls)
+        specs: list[tuple[str, str, UnstructureFn | None]] = []
+        for field in _fields(cls):
+            if field.name == "extra":
+                continue
+            json_name = cls._json_names.get(field.name, camel(field.name))
+            specs.append((field.name, json_name, unstructure_hook(hints[field.name])))
+
+        def unstructure(obj: _Wire) -> dict[str, Any]:
+            out: dict[str, Any] = {}
+            for name, json_name, hook in specs:
+                value = getattr(obj, name)
+                if value is not None:
+                    out[json_name] = value if hook is None else hook(value)
+            if obj.extra:
+                for key, value in obj.extra.items():
+                    out.setdefault(key, value)
+            return out
+
+        return unstructure
+
+    conv.register_unstructure_hook_factory(_is_wire, wire_unstructure_factory)
+    return conv
+
+
+#: The codec's converter: lenient, keeps unknown keys (wire frames).
+wire_converter = _make_converter(strict=False)
+#: Strict twin for user configuration: unknown keys are errors.
+config_converter = _make_converter(strict=True)
+
+
+# --------------------------------------------------------------------- framing
+
+
+def _unstructure_wire(obj: _Wire) -> dict[str, Any]:
+    result: dict[str, Any] = wire_converter.unstructure(obj)
+    return result
+
+
+_CLIENT_DECODE_KEYS: dict[str, tuple[str, type[_Wire]]] = {}
+for _cls, _key in CLIENT_MESSAGE_KEYS.items():
+    for _spelling in (_key, re.sub(r"([A-Z])", r"_\1", _key).lower()):
+        _CLIENT_DECODE_KEYS[_spelling] = (_key, _cls)
+
+_server_structure = wire_converter.get_structure_hook(ServerMessage)
+
+
+def _load(frame: str | bytes | bytearray | memoryview) -> dict[str, Any]:
+    try:
+        obj = orjson.loads(frame)
+    except orjson.JSONDecodeError as exc:
+        raise RemoteProtocolError(f"frame is not valid UTF-8 JSON: {exc}") from None
+    except TypeError:
+        raise RemoteProtocolError(
+            f"frame must be str or bytes, got {type(frame).__name__}"
+        ) from None
+    if type(obj) is not dict:
+        raise RemoteProtocolError(f"frame is not a JSON object but {_describe(obj)}")
+    return obj
+
+
+def decode_server_message(frame: str | bytes | bytearray | memoryview) -> ServerMessage:
+    """Decode one server frame (text or binary UTF-8 JSON).
+
+    Raises :class:`RemoteProtocolError` naming the field for anything that is
+    not a JSON object matching the protocol's types.  Unknown keys and enum
+    values are kept, never an error.
+    """
+    obj = _load(frame)
+    try:
+        message: ServerMessage = _server_structure(obj, ServerMessage)
+    except _FieldError as exc:
+        raise RemoteProtocolError(
+            f"invalid server message: {exc.path}: {exc.message}", field=exc.path
+        ) from None
+    return message
+
+
+def decode_client_message(frame: str | bytes | bytearray | memoryview) -> ClientMessage:
+    """Decode one client frame (camelCase or snake_case top-level key)."""
+    obj = _load(frame)
+    found = [(key, _CLIENT_DECODE_KEYS[key]) for key in obj if key in _CLIENT_DECODE_KEYS]
+    if len(found) != 1:
+        raise RemoteProtocolError(
+            "a client message must have exactly one of setup, clientContent, "
+            f"realtimeInput, toolResponse, contextUpdate; got keys {sorted(obj)!r}"
+        )
+    key, (canonical, cls) = found[0]
+    try:
+        message: ClientMessage = wire_converter.structure(obj[key], cls)  # type: ignore[assignment]
+    except _FieldError as exc:
+        path = f"{canonical}.{exc.path}" if exc.path else canonical
+        raise RemoteProtocolError(
+            f"invalid client message: {path}: {exc.message}", field=path
+        ) from None
+    return message
+
+
+def encode_client_message(message: ClientMessage) -> str:
+    """Encode a client message as the JSON text of one WebSocket text frame."""
+    key = CLIENT_MESSAGE_KEYS[type(message)]
+    return orjson.dumps({key: _unstructure_wire(message)}).decode()
+
+
+def encode_server_message(message: ServerMessage) -> bytes:
+    """Encode a server message as UTF-8 JSON (the service sends binary frames)."""
+    return orjson.dumps(_unstructure_wire(message))
+
+
+def structure_config(value: Any, cls: type[T], *, what: str) -> T:
+    """Structure user configuration strictly; errors become :class:`ConfigError`."""
+    try:
+        result: T = config_converter.structure(value, cls)
+    except _FieldError as exc:
+        where = f"{what}.{exc.path}" if exc.path else what
+        raise ConfigError(f"invalid {where}: {exc.message}") from None
+    return result
