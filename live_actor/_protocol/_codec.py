@@ -119,12 +119,16 @@ _INT_RE = re.compile(r"-?[0-9]+")
 def _structure_int(value: Any, _: Any) -> int:
     kind = type(value)
     if kind is int:
-        return value  # type: ignore[no-any-return]
-    if kind is str and _INT_RE.fullmatch(value):
-        return int(value)
-    if kind is float and value.is_integer():
-        return int(value)
-    raise _FieldError(f"expected an integer, got {_describe(value)}")
+        result = value
+    elif kind is str and _INT_RE.fullmatch(value) and len(value) <= 21:
+        result = int(value)
+    elif kind is float and value.is_integer():
+        result = int(value)
+    else:
+        raise _FieldError(f"expected an integer, got {_describe(value)}")
+    if -(2**63) <= result < 2**64:  # int64 / uint64: what proto (and orjson) can carry
+        return result  # type: ignore[no-any-return]
+    raise _FieldError(f"integer out of the 64-bit range: {result}")
 
 
 def _structure_float(value: Any, _: Any) -> float:
@@ -145,13 +149,13 @@ def _structure_bytes(value: Any, _: Any) -> bytes:
     if type(value) is str:
         try:
             return binascii.a2b_base64(value, strict_mode=True)
-        except binascii.Error:
+        except ValueError:  # binascii.Error, or non-ASCII characters
             pass
         text = value.translate(_URLSAFE_TO_STD).rstrip("=")
         text += "=" * (-len(text) % 4)
         try:
             return binascii.a2b_base64(text, strict_mode=True)
-        except binascii.Error:
+        except ValueError:
             raise _FieldError("expected base64 data, got an invalid base64 string") from None
     if isinstance(value, bytes | bytearray | memoryview):
         return bytes(value)
@@ -192,12 +196,15 @@ def _structure_duration(value: Any, _: Any) -> datetime.timedelta:
     if type(value) is str:
         try:
             return parse_duration(value)
-        except ValueError:
+        except (ValueError, OverflowError):
             raise _FieldError(f"expected a duration like '10s', got {value!r}") from None
     if isinstance(value, datetime.timedelta):
         return value
     if type(value) in (int, float):
-        return datetime.timedelta(seconds=value)
+        try:
+            return datetime.timedelta(seconds=value)
+        except (ValueError, OverflowError):
+            raise _FieldError(f"duration out of range: {value!r}") from None
     raise _FieldError(f"expected a duration string, got {_describe(value)}")
 
 
@@ -274,7 +281,12 @@ def _make_converter(*, strict: bool) -> cattrs.Converter:
     conv = cattrs.Converter()
 
     def structure_hook(tp: Any) -> StructureFn:
-        return conv.get_structure_hook(_strip_optional(tp))
+        tp = _strip_optional(tp)
+        if _is_enum(tp):
+            # Open enums are ``StrEnum``s: cattrs' singledispatch would pick the
+            # ``str`` hook before the enum factory and return a plain ``str``.
+            return _enum_hook(tp)
+        return conv.get_structure_hook(tp)
 
     conv.register_structure_hook(str, _structure_str)
     conv.register_structure_hook(bool, _structure_bool)

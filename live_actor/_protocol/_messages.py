@@ -68,6 +68,12 @@ class _Wire:
     _json_aliases: ClassVar[Mapping[str, str]] = {}
 
 
+def replace(obj: _T, **changes: Any) -> _T:
+    """``attrs.evolve`` for wire classes (typed for mypy's dataclass_transform view)."""
+    result: _T = attrs.evolve(obj, **changes)  # type: ignore[misc]
+    return result
+
+
 # --------------------------------------------------------------------- content
 
 

@@ -1,0 +1,135 @@
+"""User callbacks: what they are, and the task that runs them.
+
+Callbacks never run on the connection's reader: a slow callback must not delay
+frame reads, keepalive pings or the goAway deadline.  The reader only appends
+to an unbounded queue; one task per session calls them in order.  Each may be
+a plain function or a coroutine function.  An exception in a callback is
+logged and reported to ``on_error``; it never ends the session.
+"""
+
+from __future__ import annotations
+
+import collections
+import inspect
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import anyio
+import attrs
+
+__all__ = ["CALLBACK_NAMES", "CallbackQueue", "Callbacks", "call_maybe_async"]
+
+AnyCallable = Callable[..., Any]
+
+CALLBACK_NAMES = (
+    "on_message",
+    "on_error",
+    "on_close",
+    "on_tool_call",
+    "on_tool_call_cancellation",
+    "on_transcription",
+    "on_voice_activity",
+    "on_session_resumption",
+    "on_go_away",
+    "on_reconnecting",
+    "on_resumed",
+    "on_gave_up",
+)
+
+
+@attrs.frozen(kw_only=True)
+class Callbacks:
+    """The optional callbacks of a session (all sync or async).
+
+    * ``on_message(message)`` — every decoded :class:`ServerMessage`.
+    * ``on_error(error)`` — a :class:`LiveError` that did not end the session
+      (malformed frame, failing tool or callback).
+    * ``on_close(code, reason)`` — the session ended (once).
+    * ``on_tool_call(tool_call)`` — its return value is sent as the tool
+      response: ``None`` (answer later with ``send_tool_response``), a
+      :class:`FunctionResponse`, a dict, or a list of them; a dict without
+      ``id``/``name``/``response`` keys is the ``response`` of the single call.
+      Runs in its own task, cancelled by ``toolCallCancellation``.
+    * ``on_tool_call_cancellation(ids)``.
+    * ``on_transcription(kind, transcription)`` — kind ``"input"``/``"output"``.
+    * ``on_voice_activity(message)`` — ``VoiceActivity`` or ``VoiceActivityDetectionSignal``.
+    * ``on_session_resumption(update)`` — every ``SessionResumptionUpdate``.
+    * ``on_go_away(time_left, handle)`` — ``timedelta`` and the stored handle.
+    * ``on_reconnecting(attempt, delay, cause)``, ``on_resumed(state_restored,
+      replayed, dropped)``, ``on_gave_up(reason)`` — supervisor news.
+    """
+
+    on_message: AnyCallable | None = None
+    on_error: AnyCallable | None = None
+    on_close: AnyCallable | None = None
+    on_tool_call: AnyCallable | None = None
+    on_tool_call_cancellation: AnyCallable | None = None
+    on_transcription: AnyCallable | None = None
+    on_voice_activity: AnyCallable | None = None
+    on_session_resumption: AnyCallable | None = None
+    on_go_away: AnyCallable | None = None
+    on_reconnecting: AnyCallable | None = None
+    on_resumed: AnyCallable | None = None
+    on_gave_up: AnyCallable | None = None
+
+    @classmethod
+    def from_kwargs(cls, kwargs: dict[str, Any]) -> Callbacks:
+        unknown = sorted(set(kwargs) - set(CALLBACK_NAMES))
+        if unknown:
+            raise TypeError(
+                f"unknown callback(s) {', '.join(unknown)}; known: {', '.join(CALLBACK_NAMES)}"
+            )
+        for name, value in kwargs.items():
+            if value is not None and not callable(value):
+                raise TypeError(f"{name} must be callable, got {type(value).__name__}")
+        return cls(**kwargs)
+
+
+async def call_maybe_async(fn: AnyCallable, *args: Any) -> Any:
+    result = fn(*args)
+    if inspect.isawaitable(result):
+        return await result
+    return result
+
+
+class CallbackQueue:
+    """In-order delivery of callbacks on a task of their own."""
+
+    def __init__(self, on_failure: Callable[[str, BaseException], Awaitable[None]]) -> None:
+        self._items: collections.deque[tuple[str, AnyCallable, tuple[Any, ...]]] = (
+            collections.deque()
+        )
+        self._wakeup = anyio.Event()
+        self._closed = False
+        self._idle = anyio.Event()
+        self._idle.set()
+        self._on_failure = on_failure
+
+    def put(self, name: str, fn: AnyCallable | None, *args: Any) -> None:
+        if fn is None or self._closed:
+            return
+        self._items.append((name, fn, args))
+        if self._idle.is_set():
+            self._idle = anyio.Event()
+        self._wakeup.set()
+
+    def close(self) -> None:
+        self._closed = True
+        self._wakeup.set()
+
+    async def wait_idle(self) -> None:
+        await self._idle.wait()
+
+    async def run(self) -> None:
+        while True:
+            while self._items:
+                name, fn, args = self._items.popleft()
+                try:
+                    await call_maybe_async(fn, *args)
+                except Exception as exc:
+                    await self._on_failure(name, exc)
+            self._idle.set()
+            if self._closed:
+                return
+            await self._wakeup.wait()
+            self._wakeup = anyio.Event()

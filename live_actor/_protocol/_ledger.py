@@ -1,0 +1,299 @@
+"""The outbound ledger: why nothing a user sends is lost across reconnections.
+
+Every accepted command gets an :class:`Entry` and, in the end, one outcome:
+*sent* (and later confirmed or pruned), *queued* (accepted while no connection
+was ready), *replayed* (sent again on a new connection) or *dropped* with a
+reason.  The ledger is pure bookkeeping (no I/O, no clock); the session core
+feeds it and asks it what to send after a reconnect.
+
+Rules (read top to bottom, as in h11's ``_state.py``):
+
+1. Control messages (``clientContent``, ``realtimeInput.text``, activity
+   markers, ``audioStreamEnd``, ``toolResponse``, ``contextUpdate``) are kept
+   until a resumption handle is known to contain them, then pruned.
+2. With ``transparent`` resumption (Vertex AI) the server says exactly what it
+   consumed (``lastConsumedClientMessageIndex``): entries of the current
+   connection up to that index are pruned; the rest is replayed first.
+3. Without it (Gemini API) a resumable handle covers what the server had
+   consumed when it issued the handle.  From the order of events: everything
+   sent before the handle arrived is covered, *except* a turn-triggering
+   message (``clientContent`` with ``turnComplete``, ``realtimeInput.text``,
+   ``activityEnd``) that no model turn has started after — the service only
+   issues resumable handles while idle, so a resumable handle that overtakes
+   the answer was issued before that message was consumed.  A non-triggering
+   control message still in flight when the handle was issued cannot be told
+   apart; use ``transparent`` resumption (Vertex AI) for exactly-once.
+4. Audio and video go to a bounded ring (``media_buffer_seconds``); on a
+   reconnect they are replayed or dropped by policy, oldest first when the
+   ring overflows, and every drop is counted.
+5. Tool responses for calls issued on a connection that died are replayed
+   first, and never twice for the same call id.
+6. Commands accepted while not ready are queued in order and sent after the
+   replay, so the user's order is kept.
+"""
+
+from __future__ import annotations
+
+import collections
+import enum
+import re
+from collections.abc import Iterable
+from typing import Literal
+
+import attrs
+
+from ._messages import (
+    ClientContent,
+    ClientMessage,
+    RealtimeInput,
+    ToolResponse,
+)
+
+__all__ = ["Entry", "Ledger", "LedgerStats", "MediaPolicy", "is_media", "triggers_turn"]
+
+MediaPolicy = Literal["replay", "drop"]
+
+
+class Outcome(enum.StrEnum):
+    SENT = "sent"
+    QUEUED = "queued"
+    REPLAYED = "replayed"
+    DROPPED = "dropped"
+
+
+_RATE_RE = re.compile(r"rate=(\d+)")
+
+
+def is_media(message: ClientMessage) -> bool:
+    """Audio/video chunks: high rate, lossy by policy, kept in a ring."""
+    return isinstance(message, RealtimeInput) and (
+        message.audio is not None or message.video is not None or bool(message.media_chunks)
+    )
+
+
+def triggers_turn(message: ClientMessage) -> bool:
+    """Does consuming this message make the model start a turn?"""
+    if isinstance(message, ClientContent):
+        return message.turn_complete is not False
+    if isinstance(message, RealtimeInput):
+        return message.text is not None or message.activity_end is not None
+    return False
+
+
+def media_seconds(message: ClientMessage) -> float:
+    """Play-out duration of an audio chunk (s16le mono); frames count as 0."""
+    if not isinstance(message, RealtimeInput):
+        return 0.0
+    blobs = [message.audio] if message.audio is not None else list(message.media_chunks or ())
+    total = 0.0
+    for blob in blobs:
+        if blob is None or blob.data is None or not (blob.mime_type or "").startswith("audio/"):
+            continue
+        match = _RATE_RE.search(blob.mime_type or "")
+        rate = int(match.group(1)) if match else 16000
+        total += len(blob.data) / (2 * rate)
+    return total
+
+
+@attrs.define(slots=True)
+class Entry:
+    """One accepted command and what happened to it."""
+
+    seq: int
+    message: ClientMessage
+    media: bool
+    turn: bool
+    #: connection number and per-connection index once sent; ``None`` while queued.
+    connection: int | None = None
+    index: int | None = None
+    #: a server reply proves the message was consumed (rule 3).
+    answered: bool = False
+    replays: int = 0
+
+
+@attrs.define
+class LedgerStats:
+    """Counters exposed on the handle (``handle.ledger``)."""
+
+    accepted: int = 0
+    sent: int = 0
+    queued: int = 0
+    replayed: int = 0
+    confirmed: int = 0
+    dropped: int = 0
+    dropped_media: int = 0
+    dropped_media_seconds: float = 0.0
+    dropped_reasons: dict[str, int] = attrs.Factory(dict)
+
+    def drop(self, reason: str, entry: Entry) -> None:
+        self.dropped += 1
+        self.dropped_reasons[reason] = self.dropped_reasons.get(reason, 0) + 1
+        if entry.media:
+            self.dropped_media += 1
+            self.dropped_media_seconds += media_seconds(entry.message)
+
+
+class Ledger:
+    """Outbound bookkeeping of one supervised session (see module rules)."""
+
+    def __init__(
+        self,
+        *,
+        transparent: bool = False,
+        media_buffer_seconds: float = 1.0,
+        media_policy: MediaPolicy = "replay",
+    ) -> None:
+        self.transparent = transparent
+        self.media_buffer_seconds = media_buffer_seconds
+        self.media_policy: MediaPolicy = media_policy
+        self.stats = LedgerStats()
+        self._seq = 0
+        #: control messages sent but not yet covered by a handle, in send order.
+        self._unconfirmed: collections.deque[Entry] = collections.deque()
+        #: media sent since the last handle, bounded by ``media_buffer_seconds``.
+        self._media: collections.deque[tuple[Entry, float]] = collections.deque()
+        self._media_seconds = 0.0
+        #: commands accepted while no connection was ready.
+        self._queued: collections.deque[Entry] = collections.deque()
+        #: call ids answered on some connection (rule 5).
+        self._answered_calls: set[str] = set()
+
+    # ----------------------------------------------------------- accepting
+
+    def accept(self, message: ClientMessage) -> Entry:
+        self._seq += 1
+        self.stats.accepted += 1
+        return Entry(self._seq, message, is_media(message), triggers_turn(message))
+
+    def queue(self, entry: Entry) -> None:
+        """Rule 6: hold a command until a connection is ready."""
+        self.stats.queued += 1
+        if entry.media:
+            # Bound queued media like the ring so a long outage cannot grow memory.
+            queued_media = [e for e in self._queued if e.media]
+            seconds = sum(media_seconds(e.message) for e in queued_media)
+            seconds += media_seconds(entry.message)
+            while queued_media and seconds > self.media_buffer_seconds + 1e-9:
+                oldest = queued_media.pop(0)
+                self._queued.remove(oldest)
+                seconds -= media_seconds(oldest.message)
+                self.stats.drop("media buffer full while reconnecting", oldest)
+            if self.media_policy == "drop":
+                self.stats.drop("media policy drop while reconnecting", entry)
+                return
+        self._queued.append(entry)
+
+    def mark_sent(self, entry: Entry, connection: int, index: int, *, replay: bool) -> None:
+        entry.connection = connection
+        entry.index = index
+        if replay:
+            entry.replays += 1
+            self.stats.replayed += 1
+        else:
+            self.stats.sent += 1
+        if entry.media:
+            seconds = media_seconds(entry.message)
+            self._media.append((entry, seconds))
+            self._media_seconds += seconds
+            while self._media and self._media_seconds > self.media_buffer_seconds + 1e-9:
+                _old, old_seconds = self._media.popleft()
+                self._media_seconds -= old_seconds
+            return
+        if isinstance(entry.message, ToolResponse):
+            for response in entry.message.function_responses or ():
+                if response.id:
+                    self._answered_calls.add(response.id)
+        self._unconfirmed.append(entry)
+
+    # ----------------------------------------------------------- evidence
+
+    def turn_started(self) -> None:
+        """The model began a new turn: every turn trigger sent before it was consumed.
+
+        Called on the first model output after a turn boundary, not on every
+        chunk: trailing chunks of an earlier turn prove nothing about a message
+        sent while they were in flight.
+        """
+        for entry in self._unconfirmed:
+            entry.answered = True
+
+    def handle_received(self, connection: int, last_consumed_index: int | None) -> None:
+        """A resumable handle arrived on ``connection``: prune what it covers."""
+        if self.transparent and last_consumed_index is not None:
+            kept: collections.deque[Entry] = collections.deque()
+            for entry in self._unconfirmed:
+                covered = (entry.connection is not None and entry.connection < connection) or (
+                    entry.connection == connection
+                    and entry.index is not None
+                    and entry.index <= last_consumed_index
+                )
+                if covered:
+                    self.stats.confirmed += 1
+                else:
+                    kept.append(entry)
+            self._unconfirmed = kept
+        elif not self.transparent:
+            kept = collections.deque()
+            for entry in self._unconfirmed:
+                if entry.turn and not entry.answered:
+                    kept.append(entry)
+                else:
+                    self.stats.confirmed += 1
+            self._unconfirmed = kept
+        self._media.clear()
+        self._media_seconds = 0.0
+
+    def tool_response_answered(self, call_id: str) -> bool:
+        return call_id in self._answered_calls
+
+    # ----------------------------------------------------------- reconnect
+
+    def replay_plan(self) -> list[Entry]:
+        """What to send, in order, once a new connection is ready.
+
+        Rule 5 (tool responses first, deduplicated), then the unconfirmed
+        control messages and the media ring in their original order, then the
+        commands queued while disconnected.  Clears the ledger's buffers; the
+        caller marks each entry sent again.
+        """
+        tool: list[Entry] = []
+        rest: list[Entry] = []
+        seen_calls: set[str] = set()
+        for entry in self._unconfirmed:
+            if isinstance(entry.message, ToolResponse):
+                ids = {r.id for r in entry.message.function_responses or () if r.id}
+                if ids and ids <= seen_calls:
+                    self.stats.drop("duplicate tool response", entry)
+                    continue
+                seen_calls |= ids
+                tool.append(entry)
+            else:
+                rest.append(entry)
+        media = [entry for entry, _seconds in self._media]
+        if self.media_policy == "drop":
+            for entry in media:
+                self.stats.drop("media policy drop on reconnect", entry)
+            media = []
+        merged = sorted(rest + media, key=lambda e: e.seq)
+        queued = list(self._queued)
+        self._unconfirmed.clear()
+        self._media.clear()
+        self._media_seconds = 0.0
+        self._queued.clear()
+        return tool + merged + queued
+
+    def drop_all(self, reason: str) -> list[Entry]:
+        """The session ended: everything not yet covered is dropped, counted."""
+        dropped = list(self._queued)
+        for entry in dropped:
+            self.stats.drop(reason, entry)
+        self._queued.clear()
+        return dropped
+
+    @property
+    def unconfirmed(self) -> Iterable[Entry]:
+        return tuple(self._unconfirmed)
+
+    @property
+    def queued(self) -> int:
+        return len(self._queued)

@@ -1,0 +1,395 @@
+"""``FakeLiveServer``: the public face of the fake; runs the server in its own thread.
+
+Why a thread with its own trio loop: tests run on asyncio *and* trio (and sometimes
+on a virtual clock), and the server must keep serving while the test's loop is busy
+or blocked.  A separate thread makes the server independent of the test's backend;
+the price is that every interaction crosses threads, which this class hides:
+
+* fault and control methods are synchronous and thread-safe (they hand a function to
+  the server loop and wait for it to run, typically microseconds);
+* waiting methods (``wait_for*``) come in an awaitable form that works from asyncio
+  and trio without blocking the caller's loop, and a ``*_sync`` form for threads.
+
+Caveat: a test running trio's ``MockClock(autojump_threshold=0)`` in *its own* loop
+must not use timeouts while waiting for the server (the server runs in real time
+unless it was given its own ``clock=``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import sys
+import threading
+import traceback
+from collections.abc import Callable, Iterable
+from types import TracebackType
+from typing import Any, Literal, Self, TypeVar
+
+import anyio
+import sniffio
+import trio
+
+from ._conn import ServerConnection
+from ._core import Core
+from ._faults import FaultEvent, FaultPlan
+from ._http import serve_stream
+from ._ledger import LedgerEntry
+from ._model import Responder, ScriptedResponder
+from ._session import Session
+from ._setup import DEFAULT_MODELS
+
+__all__ = ["FakeLiveServer"]
+
+T = TypeVar("T")
+
+GEMINI_PATH = "/ws/google.ai.generativelanguage.{v}.GenerativeService.BidiGenerateContent"
+CONSTRAINED_PATH = (
+    "/ws/google.ai.generativelanguage.v1alpha.GenerativeService.BidiGenerateContentConstrained"
+)
+VERTEX_PATH = "/ws/google.cloud.aiplatform.{v}.LlmBidiService/BidiGenerateContent"
+
+
+def _loop_waker(event: anyio.Event) -> Callable[[], None]:
+    """A thread-safe callable that sets ``event`` in the caller's event loop."""
+    if sniffio.current_async_library() == "trio":
+        token = trio.lowlevel.current_trio_token()
+
+        def wake_trio() -> None:
+            token.run_sync_soon(event.set)
+
+        return wake_trio
+    loop = asyncio.get_running_loop()
+
+    def wake_asyncio() -> None:
+        loop.call_soon_threadsafe(event.set)
+
+    return wake_asyncio
+
+
+class FakeLiveServer:
+    """A protocol-faithful local Gemini Live API server (WebSocket + REST on one port).
+
+    Use as ``async with FakeLiveServer(...) as server:`` (asyncio or trio), ``with``,
+    or ``start()``/``stop()``.  See the package docstring for the behaviour rules.
+
+    Parameters (all keyword-only):
+
+    * ``host``/``port``: bind address (port 0 = pick a free port).
+    * ``api_keys``: accepted API keys (None = any non-empty key).
+      ``bearer_tokens``: accepted Vertex bearer tokens (None = any non-empty).
+    * ``extra_models``: model ids accepted besides the built-in Live models.
+    * ``responder``: the model behaviour (default :class:`ScriptedResponder`).
+    * ``text_frames``: send JSON in text frames (default: binary, like the service).
+    * ``chunk_delay``: seconds between streamed chunks (0 = only yield).
+      ``words_per_chunk``: words per text chunk. ``output_char_ms``: audio ms per
+      UTF-8 byte of reply text.
+    * ``connection_lifetime`` (default 600 s, None = unlimited), ``go_away_notice``
+      (60 s), ``go_away_cut`` ("close" = 1000 after the notice, "drop" = abrupt).
+    * ``handle_ttl``: resumption handle validity (default 2 h).
+    * ``session_limit_audio`` (900 s) / ``session_limit_video`` (120 s): session
+      duration limits without ``contextWindowCompression`` (None = unlimited).
+    * ``fault_plan``: a seeded :class:`FaultPlan` applied to every connection.
+    * ``reject_auth_at_upgrade``: refuse bad credentials with HTTP 401/403 at the
+      upgrade instead of close 1008 after the first message.
+    * ``record_sent``: keep every server message in ``connection.sent`` (tests).
+    * ``max_message_size``: larger client messages close with 1009.
+    * ``close_timeout``: how long a server close waits for the client's close frame.
+    * ``clock``: a trio clock for the server loop (e.g. ``trio.testing.MockClock()``).
+    """
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        api_keys: Iterable[str] | None = None,
+        bearer_tokens: Iterable[str] | None = None,
+        extra_models: Iterable[str] = (),
+        responder: Responder | None = None,
+        text_frames: bool = False,
+        chunk_delay: float = 0.01,
+        words_per_chunk: int = 3,
+        output_char_ms: float = 20.0,
+        connection_lifetime: float | None = 600.0,
+        go_away_notice: float = 60.0,
+        go_away_cut: Literal["close", "drop"] = "close",
+        handle_ttl: float = 7200.0,
+        session_limit_audio: float | None = 900.0,
+        session_limit_video: float | None = 120.0,
+        fault_plan: FaultPlan | None = None,
+        reject_auth_at_upgrade: bool = False,
+        record_sent: bool = False,
+        max_message_size: int = 16 * 1024 * 1024,
+        close_timeout: float = 2.0,
+        clock: trio.abc.Clock | None = None,
+    ) -> None:
+        self.host = host
+        self._requested_port = port
+        self._port: int | None = None
+        self._clock = clock
+        self._core = Core(
+            api_keys=frozenset(api_keys) if api_keys is not None else None,
+            bearer_tokens=frozenset(bearer_tokens) if bearer_tokens is not None else None,
+            known_models=frozenset(DEFAULT_MODELS) | frozenset(extra_models),
+            responder=responder or ScriptedResponder(),
+            text_frames=text_frames,
+            chunk_delay=chunk_delay,
+            words_per_chunk=words_per_chunk,
+            output_char_ms=output_char_ms,
+            connection_lifetime=connection_lifetime,
+            go_away_notice=go_away_notice,
+            go_away_cut=go_away_cut,
+            handle_ttl=handle_ttl,
+            session_limit_audio=session_limit_audio,
+            session_limit_video=session_limit_video,
+            fault_plan=fault_plan,
+            reject_auth_at_upgrade=reject_auth_at_upgrade,
+            record_sent=record_sent,
+            max_message_size=max_message_size,
+            close_timeout=close_timeout,
+        )
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._stop_event: trio.Event | None = None
+        self._startup_error: BaseException | None = None
+        self.errors: list[BaseException] = []
+        """Unexpected exceptions inside the server (a healthy run leaves this empty)."""
+
+    # ------------------------------------------------------------ lifecycle
+
+    def start(self) -> Self:
+        """Start the server thread and block until it listens (a few ms)."""
+        if self._thread is not None:
+            raise RuntimeError("FakeLiveServer already started")
+        self._thread = threading.Thread(
+            target=self._thread_main, name="FakeLiveServer", daemon=True
+        )
+        self._thread.start()
+        self._ready.wait()
+        if self._startup_error is not None:
+            raise RuntimeError("FakeLiveServer failed to start") from self._startup_error
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Close every connection (1001), stop the loop and join the thread."""
+        thread = self._thread
+        if thread is None:
+            return
+        token = self._core.token
+        if token is not None and self._stop_event is not None:
+            with contextlib.suppress(trio.RunFinishedError):
+                token.run_sync_soon(self._stop_event.set)
+        thread.join(timeout)
+        self._thread = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    async def __aenter__(self) -> Self:
+        await anyio.to_thread.run_sync(self.start)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(self.stop)
+
+    def _thread_main(self) -> None:
+        try:
+            trio.run(self._main, clock=self._clock)
+        except BaseException as exc:
+            self._startup_error = exc
+            self.errors.append(exc)
+        finally:
+            self._ready.set()
+
+    async def _main(self) -> None:
+        core = self._core
+        core.bind_loop()
+        self._stop_event = trio.Event()
+        async with trio.open_nursery() as nursery:
+            listeners = await nursery.start(
+                functools.partial(trio.serve_tcp, host=self.host),
+                self._handle,
+                self._requested_port,
+            )
+            self._port = listeners[0].socket.getsockname()[1]
+            self._ready.set()
+            await self._stop_event.wait()
+            open_conns = [c for c in core.connections if c.is_open]
+            for conn in open_conns:
+                conn._request_close(1001, "Server shutting down.")
+            with trio.move_on_after(0.5):
+                for conn in open_conns:
+                    await conn.wait_closed_in_server()
+            nursery.cancel_scope.cancel()
+
+    async def _handle(self, stream: trio.SocketStream) -> None:
+        try:
+            await serve_stream(self._core, stream)
+        except Exception as exc:
+            self.errors.append(exc)
+            traceback.print_exception(exc, file=sys.stderr)
+
+    # ------------------------------------------------------------ addresses
+
+    @property
+    def port(self) -> int:
+        """The bound TCP port (after start)."""
+        if self._port is None:
+            raise RuntimeError("FakeLiveServer is not started")
+        return self._port
+
+    @property
+    def url(self) -> str:
+        """WebSocket base URL, e.g. ``ws://127.0.0.1:PORT`` (append a path)."""
+        return f"ws://{self._host_for_url}:{self.port}"
+
+    @property
+    def http_url(self) -> str:
+        """REST base URL, e.g. ``http://127.0.0.1:PORT``."""
+        return f"http://{self._host_for_url}:{self.port}"
+
+    @property
+    def _host_for_url(self) -> str:
+        return f"[{self.host}]" if ":" in self.host else self.host
+
+    def live_url(self, api_version: str = "v1beta", *, constrained: bool = False) -> str:
+        """Full Gemini API Live URL (``constrained=True``: the ephemeral-token method)."""
+        if constrained:
+            return self.url + CONSTRAINED_PATH
+        return self.url + GEMINI_PATH.format(v=api_version)
+
+    def vertex_url(self, api_version: str = "v1beta1") -> str:
+        """Full Vertex AI Live URL."""
+        return self.url + VERTEX_PATH.format(v=api_version)
+
+    # ------------------------------------------------------------ inspection
+
+    @property
+    def connections(self) -> list[ServerConnection]:
+        """Every WebSocket connection so far, in accept order (``number`` = index + 1)."""
+        return list(self._core.connections)
+
+    @property
+    def sessions(self) -> list[Session]:
+        """Every session so far, in creation order."""
+        return list(self._core.sessions.values())
+
+    def session(self, session_id: str) -> Session:
+        """The session with this stable id (``KeyError`` if unknown)."""
+        return self._core.sessions[session_id]
+
+    def session_for_handle(self, handle: str) -> Session:
+        """The session a resumption handle belongs to (``KeyError`` if unknown/dead)."""
+        return self._core.handles[handle].session
+
+    def ledger(self, session_id: str) -> list[LedgerEntry]:
+        """Every client message received in the session, across its connections."""
+        return self.session(session_id).received
+
+    @property
+    def faults(self) -> list[FaultEvent]:
+        """Faults applied so far (injected and planned), in order."""
+        return list(self._core.faults)
+
+    @property
+    def fault_plan(self) -> FaultPlan | None:
+        """The active fault plan (applies to new draws on every connection)."""
+        return self._core.fault_plan
+
+    def set_fault_plan(self, plan: FaultPlan | None) -> None:
+        """Replace the fault plan at runtime (None disables random faults)."""
+
+        def apply() -> None:
+            self._core.fault_plan = plan
+
+        self._core.call(apply)
+
+    def current_time(self) -> float:
+        """The server loop's clock (``trio.current_time()`` in the server thread)."""
+        return self._core.call(trio.current_time)
+
+    def advance_time(self, seconds: float) -> None:
+        """Jump the server's ``MockClock`` forward (only with ``clock=MockClock()``)."""
+        clock = self._clock
+        jump = getattr(clock, "jump", None)
+        if jump is None:
+            raise RuntimeError("advance_time needs clock=trio.testing.MockClock()")
+        self._core.call(lambda: jump(seconds))
+
+    def create_token(self, **body: Any) -> str:
+        """Create an ephemeral token without REST (camel/snake body fields); returns its name."""
+
+        def create() -> str:
+            return self._core.tokens.create(body, self._core.now_wall()).name
+
+        return self._core.call(create)
+
+    # ------------------------------------------------------------ waiting
+
+    async def wait_for(self, predicate: Callable[[], T | None]) -> T:
+        """Wait (without blocking the loop) until ``predicate()`` is truthy; return it.
+
+        The predicate runs in the caller's thread after every server state change.
+        No built-in timeout: wrap in ``anyio.fail_after(...)`` (structured style).
+        """
+        while True:
+            event = anyio.Event()
+            waker = _loop_waker(event)
+            self._core.add_waker(waker)
+            try:
+                result = predicate()
+                if result:
+                    return result
+                await event.wait()
+            finally:
+                self._core.remove_waker(waker)
+
+    def wait_for_sync(self, predicate: Callable[[], T | None], timeout: float = 10.0) -> T:
+        """Blocking form of :meth:`wait_for`, for threads without an event loop."""
+        cond = threading.Condition()
+
+        def waker() -> None:
+            with cond:
+                cond.notify_all()
+
+        self._core.add_waker(waker)
+        try:
+            with cond:
+                result = cond.wait_for(predicate, timeout)
+        finally:
+            self._core.remove_waker(waker)
+        if not result:
+            raise TimeoutError("condition not met in time")
+        return result
+
+    def _nth_ready(self, n: int) -> ServerConnection | None:
+        ready = [c for c in self._core.connections if c.session is not None]
+        return ready[n - 1] if len(ready) >= n else None
+
+    async def wait_for_connection(self, n: int = 1) -> ServerConnection:
+        """Wait until ``n`` connections completed setup; return the ``n``-th (1-based)."""
+        return await self.wait_for(lambda: self._nth_ready(n))
+
+    def wait_for_connection_sync(self, n: int = 1, timeout: float = 10.0) -> ServerConnection:
+        """Blocking form of :meth:`wait_for_connection`."""
+        return self.wait_for_sync(lambda: self._nth_ready(n), timeout)
+
+    async def wait_closed(self, conn: ServerConnection) -> None:
+        """Wait until the server considers ``conn`` closed."""
+        await self.wait_for(lambda: not conn.is_open)

@@ -1,0 +1,281 @@
+"""The sans-IO session core: every (status, input) pair, and each module rule."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from live_actor import (
+    ClientContent,
+    Content,
+    FunctionResponse,
+    LocalProtocolError,
+    Part,
+    RealtimeInput,
+    RemoteProtocolError,
+    SessionClosedError,
+    Setup,
+    ToolResponse,
+)
+from live_actor._protocol._core import SessionCore, SessionStatus
+from live_actor._protocol._messages import ActivityEnd, Blob
+
+S = SessionStatus
+SETUP = Setup(model="models/m")
+
+
+def frame(obj: dict[str, Any]) -> bytes:
+    return json.dumps(obj).encode()
+
+
+def text(t: str) -> ClientContent:
+    return ClientContent(turns=(Content(role="user", parts=(Part(text=t),)),), turn_complete=True)
+
+
+def core_in(status: SessionStatus, **kwargs: Any) -> SessionCore:
+    """A core driven through legal inputs into ``status``."""
+    core = SessionCore(**kwargs)
+    if status is S.DISCONNECTED:
+        return core
+    core.start_connection()
+    if status is S.CONNECTING:
+        return core
+    core.setup_frame(SETUP)
+    if status is S.SETUP_PENDING:
+        return core
+    core.receive(frame({"setupComplete": {}}))
+    core.replay_frames()
+    if status is S.READY:
+        return core
+    core.begin_close()
+    if status is S.CLOSING:
+        return core
+    core.connection_lost()
+    assert core.status is S.CLOSED
+    return core
+
+
+INPUTS: dict[str, Callable[[SessionCore], object]] = {
+    "start_connection": lambda c: c.start_connection(),
+    "setup_frame": lambda c: c.setup_frame(SETUP),
+    "receive": lambda c: c.receive(frame({"setupComplete": {}})),
+    "send": lambda c: c.send(text("hi")),
+    "connection_lost": lambda c: c.connection_lost(),
+    "begin_close": lambda c: c.begin_close(),
+}
+
+# (status, input) -> status after, or an exception type.
+TABLE: dict[tuple[SessionStatus, str], SessionStatus | type[Exception]] = {
+    (S.DISCONNECTED, "start_connection"): S.CONNECTING,
+    (S.DISCONNECTED, "setup_frame"): LocalProtocolError,
+    (S.DISCONNECTED, "receive"): LocalProtocolError,
+    (S.DISCONNECTED, "send"): S.DISCONNECTED,  # queued
+    (S.DISCONNECTED, "connection_lost"): S.DISCONNECTED,
+    (S.DISCONNECTED, "begin_close"): S.CLOSED,
+    (S.CONNECTING, "start_connection"): LocalProtocolError,
+    (S.CONNECTING, "setup_frame"): S.SETUP_PENDING,
+    (S.CONNECTING, "receive"): LocalProtocolError,
+    (S.CONNECTING, "send"): S.CONNECTING,  # queued
+    (S.CONNECTING, "connection_lost"): S.DISCONNECTED,
+    (S.CONNECTING, "begin_close"): S.CLOSING,
+    (S.SETUP_PENDING, "start_connection"): LocalProtocolError,
+    (S.SETUP_PENDING, "setup_frame"): LocalProtocolError,
+    (S.SETUP_PENDING, "receive"): S.READY,
+    (S.SETUP_PENDING, "send"): S.SETUP_PENDING,  # queued
+    (S.SETUP_PENDING, "connection_lost"): S.DISCONNECTED,
+    (S.SETUP_PENDING, "begin_close"): S.CLOSING,
+    (S.READY, "start_connection"): LocalProtocolError,
+    (S.READY, "setup_frame"): LocalProtocolError,
+    (S.READY, "receive"): S.READY,
+    (S.READY, "send"): S.READY,
+    (S.READY, "connection_lost"): S.DISCONNECTED,
+    (S.READY, "begin_close"): S.CLOSING,
+    (S.CLOSING, "start_connection"): LocalProtocolError,
+    (S.CLOSING, "setup_frame"): LocalProtocolError,
+    (S.CLOSING, "receive"): S.CLOSING,
+    (S.CLOSING, "send"): SessionClosedError,
+    (S.CLOSING, "connection_lost"): S.CLOSED,
+    (S.CLOSING, "begin_close"): S.CLOSING,
+    (S.CLOSED, "start_connection"): LocalProtocolError,
+    (S.CLOSED, "setup_frame"): LocalProtocolError,
+    (S.CLOSED, "receive"): LocalProtocolError,
+    (S.CLOSED, "send"): SessionClosedError,
+    (S.CLOSED, "connection_lost"): LocalProtocolError,
+    (S.CLOSED, "begin_close"): S.CLOSED,
+}
+
+
+def test_table_is_complete() -> None:
+    assert set(TABLE) == {(s, i) for s in S for i in INPUTS}
+
+
+@pytest.mark.parametrize(("status", "name"), sorted(TABLE, key=str))
+def test_transition(status: SessionStatus, name: str) -> None:
+    core = core_in(status)
+    expected = TABLE[(status, name)]
+    if isinstance(expected, type):
+        with pytest.raises(expected):
+            INPUTS[name](core)
+        assert core.status is status, "an illegal input must not change the status"
+    else:
+        INPUTS[name](core)
+        assert core.status is expected
+
+
+def test_setup_is_index_zero_and_messages_count_up() -> None:
+    core = core_in(S.READY)
+    assert core.index == 0
+    sent = core.send(text("a"))
+    assert sent is not None and json.loads(sent)["clientContent"]["turns"][0]["parts"] == [
+        {"text": "a"}
+    ]
+    core.send(RealtimeInput(text="b"))
+    assert core.index == 2
+    core.connection_lost()
+    core.start_connection()
+    core.setup_frame(SETUP)
+    assert core.index == 0
+
+
+def test_first_message_must_be_setup_complete() -> None:
+    core = core_in(S.SETUP_PENDING)
+    with pytest.raises(RemoteProtocolError):
+        core.receive(frame({"serverContent": {"turnComplete": True}}))
+
+
+def test_malformed_frame_is_reported_and_skipped() -> None:
+    core = core_in(S.READY)
+    received = core.receive(b"\xff not json")
+    assert received.message is None and isinstance(received.error, RemoteProtocolError)
+    assert core.malformed_frames == 1 and core.status is S.READY
+    assert core.receive(frame({"serverContent": {"turnComplete": True}})).message is not None
+
+
+def test_handle_stored_only_from_resumable_non_empty_update() -> None:
+    core = core_in(S.READY)
+    core.receive(frame({"sessionResumptionUpdate": {"newHandle": "h1", "resumable": True}}))
+    assert core.resumption_handle == "h1" and core.handle_fresh
+    core.receive(frame({"sessionResumptionUpdate": {"resumable": False}}))
+    assert core.resumption_handle == "h1" and not core.handle_fresh
+    core.receive(frame({"sessionResumptionUpdate": {"newHandle": "h2", "resumable": False}}))
+    assert core.resumption_handle == "h1"
+    core.receive(frame({"sessionResumptionUpdate": {"newHandle": "", "resumable": True}}))
+    assert core.resumption_handle == "h1"
+    core.receive(frame({"sessionResumptionUpdate": {"newHandle": "h3", "resumable": True}}))
+    assert core.resumption_handle == "h3"
+
+
+def test_usage_counts_each_turn_once() -> None:
+    core = core_in(S.READY)
+    usage = {
+        "promptTokenCount": 10,
+        "responseTokenCount": 5,
+        "totalTokenCount": 15,
+        "responseTokensDetails": [{"modality": "TEXT", "tokenCount": 5}],
+    }
+    # the same snapshot riding on two messages of one turn, then on turnComplete
+    core.receive(
+        frame({"serverContent": {"modelTurn": {"parts": [{"text": "x"}]}}, "usageMetadata": usage})
+    )
+    core.receive(frame({"serverContent": {"generationComplete": True}, "usageMetadata": usage}))
+    core.receive(frame({"serverContent": {"turnComplete": True}, "usageMetadata": usage}))
+    assert core.usage.turns == 1 and core.usage.total_token_count == 15
+    assert core.usage.response_by_modality == {"TEXT": 5}
+    core.receive(frame({"usageMetadata": usage}))
+    core.receive(frame({"serverContent": {"turnComplete": True}}))
+    assert core.usage.total_token_count == 30 and core.connection_usage.total_token_count == 30
+    core.connection_lost()
+    core.start_connection()
+    assert core.connection_usage.total_token_count == 0 and core.usage.total_token_count == 30
+
+
+def test_usage_of_an_unfinished_turn_is_committed_when_the_connection_ends() -> None:
+    core = core_in(S.READY)
+    core.receive(frame({"usageMetadata": {"totalTokenCount": 7}}))
+    core.connection_lost()
+    assert core.usage.total_token_count == 7
+
+
+def test_pending_tool_calls() -> None:
+    core = core_in(S.READY)
+    core.receive(
+        frame(
+            {
+                "toolCall": {
+                    "functionCalls": [
+                        {"id": "a", "name": "f", "args": {}},
+                        {"id": "b", "name": "g"},
+                    ]
+                }
+            }
+        )
+    )
+    assert set(core.pending_tool_calls) == {"a", "b"}
+    core.receive(frame({"toolCallCancellation": {"ids": ["b"]}}))
+    assert set(core.pending_tool_calls) == {"a"}
+    core.send(ToolResponse(function_responses=(FunctionResponse(id="a", name="f", response={}),)))
+    assert not core.pending_tool_calls
+    with pytest.raises(LocalProtocolError, match="already answered"):
+        core.send(ToolResponse(function_responses=(FunctionResponse(id="a", response={}),)))
+
+
+def test_gemini_api_needs_function_response_ids() -> None:
+    core = core_in(S.READY)
+    with pytest.raises(LocalProtocolError, match="id"):
+        core.send(ToolResponse(function_responses=(FunctionResponse(name="f", response={}),)))
+    vertex = core_in(S.READY, gemini_api=False)
+    assert vertex.send(ToolResponse(function_responses=(FunctionResponse(name="f"),))) is not None
+
+
+def test_realtime_input_needs_exactly_one_field() -> None:
+    core = core_in(S.READY)
+    with pytest.raises(LocalProtocolError, match="exactly one"):
+        core.send(RealtimeInput())
+    with pytest.raises(LocalProtocolError, match="exactly one"):
+        core.send(RealtimeInput(text="a", activity_end=ActivityEnd()))
+    with pytest.raises(LocalProtocolError, match="setup"):
+        core.send(SETUP)
+
+
+def test_queued_commands_follow_the_replay_in_order() -> None:
+    core = core_in(S.READY)
+    core.send(text("one"))
+    core.connection_lost()
+    assert core.send(text("two")) is None  # queued while disconnected
+    core.start_connection()
+    core.setup_frame(SETUP)
+    core.receive(frame({"setupComplete": {}}))
+    assert core.send(text("three")) is None  # queued until the replay is taken
+    frames = [
+        json.loads(f)["clientContent"]["turns"][0]["parts"][0]["text"] for f in core.replay_frames()
+    ]
+    assert frames == ["one", "two", "three"]
+    assert core.ledger.stats.replayed == 1 and core.ledger.stats.sent == 3
+
+
+def test_draining_queues_new_commands() -> None:
+    core = core_in(S.READY)
+    core.begin_draining()
+    assert core.send(text("later")) is None
+    assert core.ledger.queued == 1
+
+
+def test_media_is_ringed_and_counted() -> None:
+    core = core_in(S.READY, media_buffer_seconds=0.05)
+    chunk = RealtimeInput(audio=Blob(mime_type="audio/pcm;rate=16000", data=b"\0" * 640))
+    for _ in range(5):
+        core.send(chunk)  # 5 x 20 ms, ring keeps the last 40-50 ms
+    core.connection_lost()
+    core.start_connection()
+    core.setup_frame(SETUP)
+    core.receive(frame({"setupComplete": {}}))
+    assert len(core.replay_frames()) == 2
+
+
+def test_go_away_is_recorded() -> None:
+    core = core_in(S.READY)
+    core.receive(frame({"goAway": {"timeLeft": "0.5s"}}))
+    assert core.go_away_time_left == 0.5

@@ -1,0 +1,82 @@
+"""The outbound ledger's rules, without sockets."""
+
+from __future__ import annotations
+
+from live_actor import ClientContent, Content, FunctionResponse, Part, RealtimeInput, ToolResponse
+from live_actor._protocol._ledger import Ledger
+from live_actor._protocol._messages import Blob
+
+
+def text(t: str, turn_complete: bool = True) -> ClientContent:
+    return ClientContent(
+        turns=(Content(role="user", parts=(Part(text=t),)),), turn_complete=turn_complete
+    )
+
+
+def texts(entries: list) -> list[str]:
+    out = []
+    for e in entries:
+        m = e.message
+        if isinstance(m, ClientContent):
+            out.append(m.turns[0].parts[0].text)
+        elif isinstance(m, ToolResponse):
+            out.append("tool:" + m.function_responses[0].id)
+        else:
+            out.append("media")
+    return out
+
+
+def send(ledger: Ledger, message, conn: int, index: int):
+    entry = ledger.accept(message)
+    ledger.mark_sent(entry, conn, index, replay=False)
+    return entry
+
+
+def test_transparent_prunes_by_last_consumed_index() -> None:
+    ledger = Ledger(transparent=True)
+    for i in range(1, 5):
+        send(ledger, text(f"m{i}"), 1, i)
+    ledger.handle_received(1, 2)
+    assert texts(ledger.replay_plan()) == ["m3", "m4"]
+    assert ledger.stats.confirmed == 2
+
+
+def test_gemini_keeps_unanswered_turn_triggers_only() -> None:
+    ledger = Ledger()
+    send(ledger, text("answered"), 1, 1)
+    ledger.turn_started()
+    send(ledger, text("context", turn_complete=False), 1, 2)
+    send(ledger, text("in flight"), 1, 3)
+    ledger.handle_received(1, None)
+    send(ledger, text("after handle"), 1, 4)
+    assert texts(ledger.replay_plan()) == ["in flight", "after handle"]
+
+
+def test_tool_responses_go_first_and_once() -> None:
+    ledger = Ledger()
+    send(ledger, text("a"), 1, 1)
+    tr = ToolResponse(function_responses=(FunctionResponse(id="c1", name="f", response={}),))
+    send(ledger, tr, 1, 2)
+    send(ledger, tr, 1, 3)
+    plan = ledger.replay_plan()
+    assert texts(plan) == ["tool:c1", "a"]
+    assert ledger.stats.dropped_reasons == {"duplicate tool response": 1}
+
+
+def test_media_drop_policy_counts_every_chunk() -> None:
+    ledger = Ledger(media_policy="drop")
+    chunk = RealtimeInput(audio=Blob(mime_type="audio/pcm;rate=16000", data=b"\0" * 3200))
+    for i in range(3):
+        send(ledger, chunk, 1, i + 1)
+    assert ledger.replay_plan() == []
+    assert ledger.stats.dropped_media == 3
+    assert abs(ledger.stats.dropped_media_seconds - 0.3) < 1e-9
+
+
+def test_queued_media_is_bounded() -> None:
+    ledger = Ledger(media_buffer_seconds=0.2)
+    chunk = RealtimeInput(audio=Blob(mime_type="audio/pcm;rate=16000", data=b"\0" * 3200))
+    for _ in range(5):
+        ledger.queue(ledger.accept(chunk))
+    assert ledger.queued == 2
+    assert ledger.stats.dropped_media == 3
