@@ -1,5 +1,16 @@
 """live_actor: supervised, lossless actors for the Gemini Live API."""
 
+from ._auth import (
+    ApiKey,
+    BearerToken,
+    Credentials,
+    CredentialsProvider,
+    EphemeralToken,
+    api_key_from_env,
+    vertex_credentials,
+)
+from ._callbacks import Callbacks
+from ._config import LiveConfig
 from ._errors import (
     ConfigError,
     ConnectError,
@@ -10,12 +21,15 @@ from ._errors import (
     SessionClosedError,
     SetupRejectedError,
 )
+from ._events import Event, GaveUp, GoingAway, Reconnecting, Resumed
+from ._handle import SessionHandle, Turn
 from ._protocol._codec import (
     decode_client_message,
     decode_server_message,
     encode_client_message,
     encode_server_message,
 )
+from ._protocol._core import SessionStatus, Usage
 from ._protocol._enums import (
     ActivityHandling,
     Behavior,
@@ -33,6 +47,7 @@ from ._protocol._enums import (
     VadSignalType,
     VoiceActivityType,
 )
+from ._protocol._ledger import LedgerStats
 from ._protocol._messages import (
     ActivityEnd,
     ActivityStart,
@@ -85,6 +100,9 @@ from ._protocol._messages import (
     VoiceActivityDetectionSignal,
     VoiceConfig,
 )
+from ._session import RestartPolicy, SessionOptions
+from ._supervisor import Supervisor, open_session
+from ._transport import TransportOptions
 
 __version__ = "0.1.0.dev0"
 
@@ -92,10 +110,13 @@ __all__ = [
     "ActivityEnd",
     "ActivityHandling",
     "ActivityStart",
+    "ApiKey",
     "AudioTranscriptionConfig",
     "AutomaticActivityDetection",
+    "BearerToken",
     "Behavior",
     "Blob",
+    "Callbacks",
     "ClientContent",
     "ClientMessage",
     "CodeExecutionResult",
@@ -105,7 +126,11 @@ __all__ = [
     "ContextUpdate",
     "ContextUpdateTools",
     "ContextWindowCompressionConfig",
+    "Credentials",
+    "CredentialsProvider",
     "EndSensitivity",
+    "EphemeralToken",
+    "Event",
     "ExecutableCode",
     "FileData",
     "FunctionCall",
@@ -113,12 +138,16 @@ __all__ = [
     "FunctionResponse",
     "FunctionResponsePart",
     "FunctionResponseScheduling",
+    "GaveUp",
     "GaveUpError",
     "GenerationConfig",
     "GoAway",
+    "GoingAway",
     "GroundingMetadata",
     "HistoryConfig",
     "Language",
+    "LedgerStats",
+    "LiveConfig",
     "LiveError",
     "LocalProtocolError",
     "MediaModality",
@@ -131,19 +160,26 @@ __all__ = [
     "ProactivityConfig",
     "RealtimeInput",
     "RealtimeInputConfig",
+    "Reconnecting",
     "RemoteProtocolError",
+    "RestartPolicy",
+    "Resumed",
     "SafetySetting",
     "ServerContent",
     "ServerMessage",
     "SessionClosedError",
+    "SessionHandle",
+    "SessionOptions",
     "SessionResumptionConfig",
     "SessionResumptionUpdate",
+    "SessionStatus",
     "Setup",
     "SetupComplete",
     "SetupRejectedError",
     "SlidingWindow",
     "SpeechConfig",
     "StartSensitivity",
+    "Supervisor",
     "ThinkingConfig",
     "ThinkingLevel",
     "Tool",
@@ -152,10 +188,13 @@ __all__ = [
     "ToolResponse",
     "Transcription",
     "TranslationConfig",
+    "TransportOptions",
+    "Turn",
     "TurnCompleteReason",
     "TurnCoverage",
     "UrlContextMetadata",
     "UrlMetadata",
+    "Usage",
     "UsageMetadata",
     "VadSignalType",
     "VoiceActivity",
@@ -163,8 +202,11 @@ __all__ = [
     "VoiceActivityType",
     "VoiceConfig",
     "__version__",
+    "api_key_from_env",
     "decode_client_message",
     "decode_server_message",
     "encode_client_message",
     "encode_server_message",
+    "open_session",
+    "vertex_credentials",
 ]

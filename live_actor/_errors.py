@@ -64,13 +64,6 @@ class ConnectError(LiveError):
         self.reason = reason
 
 
-class SetupRejectedError(ConnectError):
-    """The server refused the ``setup`` message or the credentials (1007/1008).
-
-    Never retried: the same setup would be refused again.
-    """
-
-
 class SessionClosedError(LiveError):
     """The session is closed (by the user, the server, or after giving up).
 
@@ -83,6 +76,16 @@ class SessionClosedError(LiveError):
         super().__init__(message)
         self.code = code
         self.reason = reason
+
+
+class SetupRejectedError(ConnectError, SessionClosedError):
+    """The server rejected the setup, the credentials or a request (1007/1008).
+
+    Fatal: never retried, the same request would be rejected again.  Raised by
+    ``connect()`` when the first connection is refused, and set as the
+    session's ``error`` (it is also a :class:`SessionClosedError`) when a
+    running session is closed that way.
+    """
 
 
 class GaveUpError(SessionClosedError):

@@ -17,7 +17,7 @@ import attrs
 
 from ._config import LiveConfig
 from ._errors import LocalProtocolError
-from ._events import Event
+from ._events import Event, EventBuffer
 from ._protocol._codec import structure_config
 from ._protocol._core import SessionStatus, Usage
 from ._protocol._enums import FunctionResponseScheduling
@@ -314,20 +314,15 @@ class SessionHandle:
 
     # ----------------------------------------------------------- receiving
 
-    async def events(self, *, lifecycle: bool = False) -> AsyncIterator[Event]:
+    def events(self, *, lifecycle: bool = False) -> AsyncIterator[Event]:
         """Every server message, in order, until the session ends.
 
         Does not stop after a turn.  With ``lifecycle=True`` the supervisor's
         :class:`Reconnecting`, :class:`Resumed`, :class:`GoingAway` and
-        :class:`GaveUp` events are interleaved.  One consumer at a time.
+        :class:`GaveUp` events are interleaved.  One consumer at a time.  A plain
+        iterator, not an async generator: breaking out of the loop needs no cleanup.
         """
-        buffer = self._session.events
-        while True:
-            event = await buffer.get()
-            if event is None:
-                return
-            if lifecycle or isinstance(event, ServerMessage):
-                yield event
+        return _EventIterator(self._session.events, lifecycle)
 
     async def receive_turn(self) -> Turn:
         """Collect server messages until the model's turn completes (or the session ends)."""
@@ -344,6 +339,23 @@ class SessionHandle:
             if content is not None and content.turn_complete:
                 break
         return Turn(tuple(collected))
+
+
+class _EventIterator:
+    def __init__(self, buffer: EventBuffer, lifecycle: bool) -> None:
+        self._buffer = buffer
+        self._lifecycle = lifecycle
+
+    def __aiter__(self) -> _EventIterator:
+        return self
+
+    async def __anext__(self) -> Event:
+        while True:
+            event = await self._buffer.get()
+            if event is None:
+                raise StopAsyncIteration
+            if self._lifecycle or isinstance(event, ServerMessage):
+                return event
 
 
 def _to_content(item: Any) -> Content:

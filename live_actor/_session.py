@@ -240,6 +240,7 @@ class Session:
         if not self._started:
             self.core.begin_close()
             self._finish(None, 1000, "closed before connect")
+            self._commands_out.close()
             return
         self._close_requested.set()
         self.core.begin_close()
@@ -277,6 +278,7 @@ class Session:
             )
         finally:
             self._finish(self.final_error, self.close_code, self.close_reason)
+            self._commands_out.close()
 
     async def _cancel_on_close(self, scope: anyio.CancelScope) -> None:
         await self._close_requested.wait()

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING
 
 import sniffio
 
@@ -36,6 +36,10 @@ from live_actor._transport._base import (
     redact_url,
 )
 from live_actor._transport._memory import MemoryTransport, memory_transport_pair
+
+if TYPE_CHECKING:
+    import anyio.abc
+    import trio
 
 __all__ = [
     "MIN_MAX_MESSAGE_SIZE",
@@ -96,7 +100,7 @@ async def connect(
     headers: Mapping[str, str],
     options: TransportOptions | None = None,
     *,
-    task_group: Any = None,
+    task_group: anyio.abc.TaskGroup | trio.Nursery | None = None,
 ) -> Transport:
     """Connect and return a transport that the caller must :meth:`~Transport.aclose`.
 

@@ -34,8 +34,9 @@ import math
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
-from typing import Any, Final, cast
+from typing import Final, cast
 
+import anyio.abc
 import structlog
 import trio
 import trio_websocket
@@ -201,7 +202,9 @@ class TrioWebsocketTransport:
         timed_out = False
         with self._keepalive_scope:
             timed_out = await self._ping_until_late()
-        if timed_out and not self._shutting_down:
+        # A ping in flight when the peer closed never gets its pong: that is not a
+        # keepalive failure, and closing now would discard unread messages.
+        if timed_out and not self._shutting_down and self._ws.closed is None:
             self._begin_close(1011, _KEEPALIVE_REASON)
             await self._shutdown(1011, _KEEPALIVE_REASON)
 
@@ -394,7 +397,7 @@ async def connect_trio(
     url: str,
     headers: Mapping[str, str],
     options: TransportOptions,
-    task_group: Any,
+    task_group: anyio.abc.TaskGroup | trio.Nursery,
 ) -> TrioWebsocketTransport:
     """Connect in a task of ``task_group`` (a ``trio.Nursery`` or anyio ``TaskGroup``).
 

@@ -44,8 +44,10 @@ from live_actor._protocol import _messages as m
 from live_actor._protocol._codec import camel
 
 __all__ = [
+    "DEFAULT",
     "STRATEGIES",
     "WIRE_CLASSES",
+    "WireStrategies",
     "client_messages",
     "json_objects",
     "json_values",
@@ -104,12 +106,6 @@ EXTRA_KEYS = st.from_regex(r"\AzzFuture[A-Za-z0-9_]{0,8}\Z").filter(
 EXTRAS = st.none() | st.dictionaries(EXTRA_KEYS, json_values, min_size=1, max_size=2)
 
 
-def _enum_values(cls: type[enum.Enum]) -> st.SearchStrategy[Any]:
-    known = st.sampled_from(list(cls))
-    unknown = st.from_regex(r"\A[A-Z][A-Z0-9_]{0,15}\Z").map(cls)
-    return st.one_of(known, known, unknown)
-
-
 def _strip_optional(tp: Any) -> Any:
     args = typing.get_args(tp)
     if args and type(None) in args:
@@ -119,63 +115,112 @@ def _strip_optional(tp: Any) -> Any:
     return tp
 
 
+Overrides = Mapping[tuple[type[Any], str], st.SearchStrategy[Any]]
+
 # Per-field overrides where the type alone is not precise enough.
 _FIELD_OVERRIDES: dict[tuple[type[Any], str], st.SearchStrategy[Any]] = {
     (m.Setup, "labels"): st.dictionaries(SHORT_TEXT, SHORT_TEXT, max_size=2),
 }
 
 
-def _for_type(tp: Any) -> st.SearchStrategy[Any]:
-    tp = _strip_optional(tp)
-    if tp is m.Int64:
-        return INT64
-    if tp is Any:
-        return json_values.filter(lambda v: v is not None)
-    if tp is str:
-        return TEXT
-    if tp is bool:
-        return st.booleans()
-    if tp is int:
-        return INT32
-    if tp is float:
-        return FLOATS
-    if tp is bytes:
-        return BYTES
-    if tp is datetime.timedelta:
-        return TIMEDELTAS
-    if isinstance(tp, type) and issubclass(tp, enum.Enum):
-        return _enum_values(tp)
-    if isinstance(tp, type) and issubclass(tp, m._Wire):
-        return st.deferred(lambda: wire(tp))
-    origin = typing.get_origin(tp)
-    if tp is Mapping or origin in (Mapping, dict):
-        return json_objects
-    if origin in (Sequence, list, tuple):
-        (item,) = typing.get_args(tp)[:1]
-        return st.lists(_for_type(item), max_size=3).map(tuple)
-    raise NotImplementedError(f"no strategy for {tp!r}")
+class WireStrategies:
+    """Builds (and caches) one strategy per wire class under fixed options.
+
+    ``extras``: generate unknown keys in ``extra``; ``unknown_enums``: generate
+    open-enum pseudo-members; ``overrides``: ``{(cls, field_name): strategy}``
+    for the *present* value of a field (``None`` is always possible).
+    """
+
+    def __init__(
+        self,
+        *,
+        extras: bool = True,
+        unknown_enums: bool = True,
+        overrides: Overrides | None = None,
+    ) -> None:
+        self.extras = extras
+        self.unknown_enums = unknown_enums
+        self.overrides = {**_FIELD_OVERRIDES, **(overrides or {})}
+        self._cache: dict[type[Any], st.SearchStrategy[Any]] = {}
+
+    def enum_values(self, cls: type[enum.Enum]) -> st.SearchStrategy[Any]:
+        known = st.sampled_from(list(cls))
+        if not self.unknown_enums:
+            return known
+        unknown = st.from_regex(r"\A[A-Z][A-Z0-9_]{0,15}\Z").map(cls)
+        return st.one_of(known, known, unknown)
+
+    def for_type(self, tp: Any) -> st.SearchStrategy[Any]:
+        tp = _strip_optional(tp)
+        if tp is m.Int64:
+            return INT64
+        if tp is Any:
+            return json_values.filter(lambda v: v is not None)
+        if tp is str:
+            return TEXT
+        if tp is bool:
+            return st.booleans()
+        if tp is int:
+            return INT32
+        if tp is float:
+            return FLOATS
+        if tp is bytes:
+            return BYTES
+        if tp is datetime.timedelta:
+            return TIMEDELTAS
+        if isinstance(tp, type) and issubclass(tp, enum.Enum):
+            return self.enum_values(tp)
+        if isinstance(tp, type) and issubclass(tp, m._Wire):
+            return st.deferred(lambda: self.wire(tp))
+        origin = typing.get_origin(tp)
+        if tp is Mapping or origin in (Mapping, dict):
+            return json_objects
+        if origin in (Sequence, list, tuple):
+            (item,) = typing.get_args(tp)[:1]
+            return st.lists(self.for_type(item), max_size=3).map(tuple)
+        raise NotImplementedError(f"no strategy for {tp!r}")
+
+    def field(self, cls: type[Any], name: str) -> st.SearchStrategy[Any]:
+        """The strategy for a present value of ``cls.name``."""
+        override = self.overrides.get((cls, name))
+        if override is not None:
+            return override
+        return self.for_type(typing.get_type_hints(cls)[name])
+
+    def wire(self, cls: type[Any]) -> st.SearchStrategy[Any]:
+        """``cls`` with every field independently absent or a valid value."""
+        cached = self._cache.get(cls)
+        if cached is not None:
+            return cached
+        kwargs: dict[str, st.SearchStrategy[Any]] = {"extra": EXTRAS if self.extras else st.none()}
+        for field in attrs.fields(cls):
+            if field.name == "extra":
+                continue
+            # Absent twice as often as present: keeps nested messages small (fast).
+            kwargs[field.name] = st.one_of(st.none(), st.none(), self.field(cls, field.name))
+        strategy = st.builds(cls, **kwargs)
+        self._cache[cls] = strategy
+        return strategy
+
+    def one_field_realtime_inputs(self) -> st.SearchStrategy[m.RealtimeInput]:
+        """``RealtimeInput`` with exactly one field set (what the wire allows)."""
+        options = [
+            st.builds(m.RealtimeInput, **{field.name: self.field(m.RealtimeInput, field.name)})
+            for field in attrs.fields(m.RealtimeInput)
+            if field.name != "extra"
+        ]
+        return st.one_of(options)
+
+    def client_messages(self) -> st.SearchStrategy[Any]:
+        return st.one_of([self.wire(cls) for cls in m.CLIENT_MESSAGE_KEYS])
 
 
-_CACHE: dict[type[Any], st.SearchStrategy[Any]] = {}
+DEFAULT = WireStrategies()
 
 
 def wire(cls: type[Any]) -> st.SearchStrategy[Any]:
-    """A strategy for ``cls``: every field independently absent or a valid value."""
-    cached = _CACHE.get(cls)
-    if cached is not None:
-        return cached
-    hints = typing.get_type_hints(cls)
-    kwargs: dict[str, st.SearchStrategy[Any]] = {"extra": EXTRAS}
-    for field in attrs.fields(cls):
-        if field.name == "extra":
-            continue
-        override = _FIELD_OVERRIDES.get((cls, field.name))
-        value = override if override is not None else _for_type(hints[field.name])
-        # Absent twice as often as present: keeps nested messages small (fast).
-        kwargs[field.name] = st.one_of(st.none(), st.none(), value)
-    strategy = st.builds(cls, **kwargs)
-    _CACHE[cls] = strategy
-    return strategy
+    """A strategy for ``cls`` (default options: extras and unknown enums included)."""
+    return DEFAULT.wire(cls)
 
 
 def _plural(name: str) -> str:
@@ -196,19 +241,5 @@ realtime_inputs = STRATEGIES[m.RealtimeInput]
 tool_responses = STRATEGIES[m.ToolResponse]
 context_updates = STRATEGIES[m.ContextUpdate]
 server_messages = STRATEGIES[m.ServerMessage]
-client_messages: st.SearchStrategy[Any] = st.one_of(
-    setups, client_contents, realtime_inputs, tool_responses, context_updates
-)
-
-
-def _one_realtime_field() -> st.SearchStrategy[m.RealtimeInput]:
-    hints = typing.get_type_hints(m.RealtimeInput)
-    options = [
-        st.builds(m.RealtimeInput, **{field.name: _for_type(hints[field.name])})
-        for field in attrs.fields(m.RealtimeInput)
-        if field.name != "extra"
-    ]
-    return st.one_of(options)
-
-
-single_realtime_inputs = _one_realtime_field()
+client_messages = DEFAULT.client_messages()
+single_realtime_inputs = DEFAULT.one_field_realtime_inputs()

@@ -10,6 +10,7 @@ import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import urlsplit
 
 import sniffio
 
@@ -119,6 +120,29 @@ def texts(messages: list[dict[str, Any]]) -> str:
     return "".join(out)
 
 
+async def upgrade_status(url: str, headers: dict[str, str]) -> int:
+    """Send a WebSocket upgrade request by hand and return the HTTP status."""
+    import anyio
+
+    split = urlsplit(url)
+    target = split.path + (f"?{split.query}" if split.query else "")
+    lines = [
+        f"GET {target} HTTP/1.1",
+        f"Host: {split.netloc}",
+        "Upgrade: websocket",
+        "Connection: Upgrade",
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+        "Sec-WebSocket-Version: 13",
+        *(f"{k}: {v}" for k, v in headers.items()),
+    ]
+    async with await anyio.connect_tcp(split.hostname or "", split.port or 80) as stream:
+        await stream.send(("\r\n".join(lines) + "\r\n\r\n").encode())
+        data = b""
+        while b"\r\n" not in data:
+            data += await stream.receive()
+    return int(data.split(b" ", 2)[1])
+
+
 @asynccontextmanager
 async def connect(
     url: str, headers: dict[str, str] | None = None, *, key: str | None = "test-key"
@@ -130,16 +154,37 @@ async def connect(
     if lib == "trio":
         import trio_websocket
 
+        # own the TCP stream: trio-websocket leaks it when the upgrade is refused
+        import trio
+
+        split = urlsplit(url)
+        resource = split.path + (f"?{split.query}" if split.query else "")
+        stream = await trio.open_tcp_stream(split.hostname or "", split.port or 80)
         try:
-            async with trio_websocket.open_websocket_url(
-                url,
-                extra_headers=[(k.encode(), v.encode()) for k, v in headers.items()],
-                max_message_size=64 * 1024 * 1024,
-                message_queue_size=1024,
-            ) as ws:
-                yield Client(ws, lib)
-        except trio_websocket.ConnectionRejected as exc:
+            async with trio.open_nursery() as nursery:
+                ws = await trio_websocket.wrap_client_stream(
+                    nursery,
+                    stream,
+                    f"{split.hostname}:{split.port}",
+                    resource,
+                    extra_headers=[(k.encode(), v.encode()) for k, v in headers.items()],
+                    max_message_size=64 * 1024 * 1024,
+                    message_queue_size=1024,
+                )
+                try:
+                    yield Client(ws, lib)
+                finally:
+                    with trio.move_on_after(2):
+                        await ws.aclose()
+        except BaseExceptionGroup as group:
+            rejected, _rest = group.split(trio_websocket.ConnectionRejected)
+            if rejected is None:
+                raise
+            exc = rejected.exceptions[0]
+            assert isinstance(exc, trio_websocket.ConnectionRejected)
             raise Rejected(exc.status_code) from None
+        finally:
+            await stream.aclose()
     else:
         import websockets
         from websockets.asyncio.client import connect as ws_connect

@@ -1,0 +1,253 @@
+"""The session actor and its handle, end to end over loopback against FakeLiveServer."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import anyio
+import pytest
+
+import live_actor
+from live_actor import (
+    ConfigError,
+    LiveConfig,
+    SessionClosedError,
+    SessionStatus,
+    SetupRejectedError,
+    open_session,
+)
+from live_actor.testing import FakeLiveServer, silence, speech, transcribe
+
+from .conftest import API_KEY
+
+pytestmark = pytest.mark.anyio
+
+TEXT_MODEL = "gemini-live-2.5-flash-preview"
+AUDIO_MODEL = "gemini-2.5-flash-native-audio-preview-12-2025"
+WEATHER_TOOL = {
+    "function_declarations": [
+        {
+            "name": "get_weather",
+            "description": "Weather for a city",
+            "parameters": {"type": "OBJECT", "properties": {"city": {"type": "STRING"}}},
+        }
+    ]
+}
+
+
+def text_config(**kwargs: Any) -> LiveConfig:
+    return LiveConfig(
+        model=TEXT_MODEL, generation_config={"response_modalities": ["TEXT"]}, **kwargs
+    )
+
+
+async def test_text_chat_with_context(server: FakeLiveServer) -> None:
+    async with open_session(text_config(), api_key=API_KEY, base_url=server.url) as session:
+        assert session.status is SessionStatus.READY
+        await session.send_client_content("my name is Alice")
+        first = await session.receive_turn()
+        assert "Alice" in first.text
+        await session.send_client_content("what is my name")
+        second = await session.receive_turn()
+        assert second.text == "Your name is Alice."
+        assert session.usage.turns == 2
+        assert session.usage.total_token_count > 0
+        assert session.resumption_handle
+    assert session.status is SessionStatus.CLOSED
+    with pytest.raises(SessionClosedError):
+        await session.send_client_content("too late")
+
+
+async def test_events_iterator_spans_turns(server: FakeLiveServer) -> None:
+    async with open_session(text_config(), api_key=API_KEY, base_url=server.url) as session:
+        await session.send_client_content("one")
+        await session.send_client_content("two")
+        texts: list[str] = []
+        completes = 0
+        async for message in session.events():
+            assert isinstance(message, live_actor.ServerMessage)
+            if message.text:
+                texts.append(message.text)
+            if message.server_content and message.server_content.turn_complete:
+                completes += 1
+                if completes == 2:
+                    break
+        assert "two" in "".join(texts)
+
+
+async def test_audio_in_and_out_with_transcriptions(server: FakeLiveServer) -> None:
+    transcripts: list[tuple[str, str]] = []
+    config = LiveConfig(
+        model=AUDIO_MODEL,
+        generation_config={"response_modalities": ["AUDIO"]},
+        input_audio_transcription=True,
+        output_audio_transcription=True,
+    )
+    async with open_session(
+        config,
+        api_key=API_KEY,
+        base_url=server.url,
+        on_transcription=lambda kind, t: transcripts.append((kind, t.text or "")),
+    ) as session:
+        pcm = speech("my name is Bob") + silence(800)
+        for start in range(0, len(pcm), 640):  # 20 ms chunks of 16 kHz PCM
+            await session.send_realtime_input(audio=pcm[start : start + 640])
+        turn = await session.receive_turn()
+        assert turn.audio, "the model answered with audio"
+        assert transcribe(turn.audio) == "Got it, your name is Bob."
+        assert "Got it" in turn.output_transcription
+        for message in turn.messages:
+            for part in (message.server_content and message.server_content.model_turn
+                         and message.server_content.model_turn.parts) or ():
+                if part.inline_data is not None:
+                    assert part.inline_data.mime_type == "audio/pcm;rate=24000"
+    assert ("input", "my name is Bob") in [(k, t.strip()) for k, t in transcripts]
+
+
+async def test_manual_activity_detection(server: FakeLiveServer) -> None:
+    config = text_config(realtime_input_config={"automatic_activity_detection": {"disabled": True}})
+    async with open_session(config, api_key=API_KEY, base_url=server.url) as session:
+        await session.send_realtime_input(activity_start=True)
+        await session.send_realtime_input(audio=speech("hello there"))
+        await session.send_realtime_input(activity_end=True)
+        turn = await session.receive_turn()
+        assert "hello there" in turn.text
+
+
+async def test_tool_call_is_answered_by_on_tool_call(server: FakeLiveServer) -> None:
+    calls: list[live_actor.ToolCall] = []
+
+    async def on_tool_call(call: live_actor.ToolCall) -> dict[str, Any]:
+        calls.append(call)
+        return {"output": {"temp_c": 21}}
+
+    config = text_config(tools=[WEATHER_TOOL])
+    async with open_session(
+        config, api_key=API_KEY, base_url=server.url, on_tool_call=on_tool_call
+    ) as session:
+        await session.send_client_content("call get_weather city=Paris")
+        texts = []
+        async for message in session.events():
+            if message.text:
+                texts.append(message.text)
+            if message.server_content and message.server_content.turn_complete and calls:
+                if "21" in "".join(texts):
+                    break
+        assert calls[0].function_calls[0].args == {"city": "Paris"}
+        assert '{"temp_c":21}' in "".join(texts)
+        assert not session.pending_tool_calls
+
+
+async def test_tool_call_cancellation_on_barge_in(server: FakeLiveServer) -> None:
+    started = anyio.Event()
+    cancelled: list[tuple[str, ...]] = []
+    tool_was_cancelled = anyio.Event()
+
+    async def slow_tool(call: live_actor.ToolCall) -> dict[str, Any]:
+        started.set()
+        try:
+            await anyio.sleep(30)
+        except anyio.get_cancelled_exc_class():
+            tool_was_cancelled.set()
+            raise
+        return {"output": "never"}
+
+    config = LiveConfig(
+        model=AUDIO_MODEL, generation_config={"response_modalities": ["AUDIO"]}, tools=[WEATHER_TOOL]
+    )
+    async with open_session(
+        config,
+        api_key=API_KEY,
+        base_url=server.url,
+        on_tool_call=slow_tool,
+        on_tool_call_cancellation=lambda ids: cancelled.append(ids),
+    ) as session:
+        pcm = speech("call get_weather city=Rome") + silence(800)
+        await session.send_realtime_input(audio=pcm)
+        with anyio.fail_after(10):
+            await started.wait()
+        # barge in: the user speaks again while the call is pending
+        await session.send_realtime_input(audio=speech("never mind") + silence(800))
+        with anyio.fail_after(10):
+            await tool_was_cancelled.wait()
+        assert cancelled and cancelled[0]
+
+
+async def test_go_away_is_surfaced(server: FakeLiveServer) -> None:
+    notices: list[datetime.timedelta] = []
+    async with open_session(
+        text_config(),
+        api_key=API_KEY,
+        base_url=server.url,
+        restart="temporary",
+        on_go_away=lambda left, handle: notices.append(left),
+    ) as session:
+        conn = await server.wait_for_connection()
+        conn.go_away(5.0, cut=False)
+        async for event in session.events(lifecycle=True):
+            if isinstance(event, live_actor.GoingAway):
+                assert event.time_left == datetime.timedelta(seconds=5)
+                break
+    assert notices == [datetime.timedelta(seconds=5)]
+
+
+async def test_invalid_config_fails_before_connecting() -> None:
+    with pytest.raises(ConfigError, match="response_modalities"):
+        LiveConfig(model=TEXT_MODEL, generation_config={"response_modalities": ["TEXT", "AUDIO"]})
+    with pytest.raises(ConfigError, match="Vertex"):
+        LiveConfig(model=TEXT_MODEL, session_resumption={"transparent": True})
+    with pytest.raises(ConfigError, match="v1alpha"):
+        LiveConfig(model=AUDIO_MODEL, api_version="v1beta", enable_affective_dialog=True)
+
+
+async def test_unknown_model_is_a_typed_1008(server: FakeLiveServer) -> None:
+    with pytest.raises(SetupRejectedError) as caught:
+        async with open_session(
+            LiveConfig(model="no-such-model"), api_key=API_KEY, base_url=server.url
+        ):
+            pass
+    assert caught.value.code == 1008
+    assert "models/no-such-model is not found" in caught.value.reason
+    assert API_KEY not in str(caught.value)
+
+
+async def test_invalid_argument_mid_session_is_a_typed_1007(server: FakeLiveServer) -> None:
+    errors: list[Exception] = []
+    async with open_session(
+        text_config(), api_key=API_KEY, base_url=server.url, on_error=errors.append
+    ) as session:
+        conn = await server.wait_for_connection()
+        conn.close(1007, "Request contains an invalid argument.")
+        await session.wait_closed()
+        assert isinstance(session.error, SetupRejectedError)
+        assert session.error.code == 1007
+        assert session.connection == 1, "1007 is never restarted"
+    assert errors and isinstance(errors[0], SetupRejectedError)
+
+
+async def test_malformed_frame_is_reported_not_fatal(server: FakeLiveServer) -> None:
+    errors: list[Exception] = []
+    async with open_session(
+        text_config(), api_key=API_KEY, base_url=server.url, on_error=errors.append
+    ) as session:
+        conn = await server.wait_for_connection()
+        conn.send_raw(b"{not json")
+        conn.send_raw(b'{"serverContent": {"turnComplete": "yes"}}')
+        await session.send_client_content("still there?")
+        turn = await session.receive_turn()
+        assert "still there?" in turn.text
+        assert session.status is SessionStatus.READY
+    assert len(errors) == 2
+    assert all(isinstance(e, live_actor.RemoteProtocolError) for e in errors)
+
+
+async def test_bad_api_key_is_rejected(server: FakeLiveServer) -> None:
+    strict = FakeLiveServer(chunk_delay=0, api_keys={"good-key"}).start()
+    try:
+        with pytest.raises(SetupRejectedError) as caught:
+            async with open_session(text_config(), api_key="bad-key-XYZ", base_url=strict.url):
+                pass
+        assert "bad-key-XYZ" not in str(caught.value)
+    finally:
+        strict.stop()
