@@ -724,7 +724,8 @@ class Session:
                 continue
             if self._safe_to_rotate():
                 break
-            margin = min(self.options.go_away_margin, max(0.0, conn.go_away_at - anyio.current_time()) / 4)
+            remaining = max(0.0, conn.go_away_at - anyio.current_time())
+            margin = min(self.options.go_away_margin, remaining / 2)
             with anyio.move_on_at(conn.go_away_at - margin):
                 await conn.rotate_now.wait()
             break
@@ -744,8 +745,14 @@ class Session:
             conn.exit = Exit(
                 ExitKind.NORMAL if closing else ExitKind.PLANNED, code=1000, reason=reason
             )
+        # Close before resuming (the service rejects a resume while the old socket is
+        # open), but never wait past the deadline for a silent server's close reply:
+        # the transport's exit aborts the socket if the handshake does not finish.
+        budget = self.options.transport.close_timeout
+        if not closing and conn.go_away_at is not None:
+            budget = min(budget, max(0.05, (conn.go_away_at - anyio.current_time()) / 2))
         async with self._send_lock:
-            with anyio.CancelScope(shield=True):
+            with anyio.CancelScope(shield=True), anyio.move_on_after(budget):
                 await conn.transport.aclose(1000, reason)
         tg.cancel_scope.cancel()
 

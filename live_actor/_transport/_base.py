@@ -58,6 +58,9 @@ class TransportClosed(Exception):
     """
 
     def __init__(self, code: int, reason: str = "", *, local: bool = False) -> None:
+        # Both libraries hand out IntEnum members (wsproto's CloseReason, websockets'
+        # CloseCode) for known codes; a plain int logs and compares the same everywhere.
+        code = int(code)
         super().__init__(code, reason, local)
         self.code = code
         self.reason = reason

@@ -355,9 +355,28 @@ class ServerConnection:
             await trio.sleep_until(self._stall_until)
 
     async def _writer(self) -> None:
+        try:
+            await self._write_loop()
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            self._abort("eof")
+
+    async def _write_loop(self) -> None:
         text = self._core.text_frames
         async for kind, item in self._recv_chan:
             await self._gate()
+            if kind == "raw_tcp":
+                await self._stream.send_all(item)
+                continue
+            if kind == "close_reply":
+                await self._stream.send_all(self._ws.send(item))
+                self._scope.cancel()
+                return
+            if self._ws.state is not ConnectionState.OPEN:
+                # the client started closing: frames still queued are dropped
+                if kind == "close":
+                    self._scope.cancel()
+                    return
+                continue
             if kind == "msg":
                 event: wse.Event = (
                     wse.TextMessage(item.decode()) if text else wse.BytesMessage(item)
@@ -366,22 +385,15 @@ class ServerConnection:
             elif kind == "payload":
                 event = wse.TextMessage(item) if isinstance(item, str) else wse.BytesMessage(item)
                 await self._stream.send_all(self._ws.send(event))
-            elif kind == "raw_tcp":
-                await self._stream.send_all(item)
             elif kind == "pong":
                 await self._stream.send_all(self._ws.send(item))
             elif kind == "close":
-                if self._ws.state is ConnectionState.OPEN:
-                    data = self._ws.send(
-                        wse.CloseConnection(code=self.close_code or 1000, reason=self.close_reason)
-                    )
-                    await self._stream.send_all(data)
-                    with trio.move_on_after(self._core.close_timeout):
-                        await self._peer_closed.wait()
-                self._scope.cancel()
-                return
-            elif kind == "close_reply":
-                await self._stream.send_all(self._ws.send(item))
+                data = self._ws.send(
+                    wse.CloseConnection(code=self.close_code or 1000, reason=self.close_reason)
+                )
+                await self._stream.send_all(data)
+                with trio.move_on_after(self._core.close_timeout):
+                    await self._peer_closed.wait()
                 self._scope.cancel()
                 return
 
@@ -470,7 +482,10 @@ class ServerConnection:
                 return
             if not self.go_away_sent and now >= self._go_away_at:
                 self.go_away_sent = True
-                await self._emit({"goAway": {"timeLeft": format_duration(self._cut_at - now)}})
+                # report the configured notice (the timer may fire a hair late)
+                late = now - self._go_away_at
+                left = self._cut_at - (now if late > 0.05 else self._go_away_at)
+                await self._emit({"goAway": {"timeLeft": format_duration(left)}})
             if now >= next_tick and plan is not None and plan.interval:
                 next_tick = now + plan.interval
                 if self.state == "ready" and self._faults_applied < plan.max_faults:

@@ -129,6 +129,8 @@ async def test_server_close_1011(ws_server: ScriptedServer) -> None:
         with pytest.raises(TransportClosed) as info:
             await transport.receive()
     assert (info.value.code, info.value.reason) == (1011, "Internal error occurred.")
+    assert type(info.value.code) is int  # not a library's IntEnum
+    assert type(transport.close_code) is int
 
 
 async def test_abrupt_drop_is_1006(raw_server: RawServer) -> None:

@@ -1,0 +1,225 @@
+"""The supervisor: restarts after goAway and drops, losing nothing; never looping on fatal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anyio
+import pytest
+
+import live_actor
+from live_actor import (
+    GaveUpError,
+    LiveConfig,
+    RestartPolicy,
+    SessionStatus,
+    SetupRejectedError,
+    Supervisor,
+    open_session,
+)
+from live_actor.testing import FakeLiveServer
+
+from .conftest import API_KEY
+
+pytestmark = pytest.mark.anyio
+
+TEXT_MODEL = "gemini-live-2.5-flash-preview"
+NO_JITTER = RestartPolicy(random=lambda: 0.0, backoff_base=0.01)
+
+
+def text_config(**kwargs: Any) -> LiveConfig:
+    return LiveConfig(
+        model=TEXT_MODEL, generation_config={"response_modalities": ["TEXT"]}, **kwargs
+    )
+
+
+async def test_drop_mid_session_resumes_and_context_survives(server: FakeLiveServer) -> None:
+    resumed: list[tuple[bool, int, int]] = []
+    reconnecting: list[tuple[int, float, str]] = []
+    async with open_session(
+        text_config(),
+        api_key=API_KEY,
+        base_url=server.url,
+        policy=NO_JITTER,
+        on_resumed=lambda *a: resumed.append(a),
+        on_reconnecting=lambda *a: reconnecting.append(a),
+    ) as session:
+        await session.send_client_content("my name is Alice")
+        await session.receive_turn()
+        handle = session.resumption_handle
+        assert handle
+        (await server.wait_for_connection()).drop()
+        # sent during the gap: queued, not rejected
+        await session.send_client_content("what is my name")
+        turn = await session.receive_turn()
+        assert turn.text == "Your name is Alice."
+        assert session.connection == 2
+        assert session.status is SessionStatus.READY
+    assert resumed and resumed[0][0] is True
+    assert reconnecting[0][0] == 1 and "1006" in reconnecting[0][2]
+    fake = server.session_for_handle(handle)
+    assert fake.control_texts() == ["my name is Alice", "what is my name"]
+
+
+async def test_go_away_rotation_waits_for_the_turn_and_beats_the_deadline() -> None:
+    slow = FakeLiveServer(chunk_delay=0.05, words_per_chunk=1, close_timeout=0.5).start()
+    try:
+        async with open_session(
+            text_config(), api_key=API_KEY, base_url=slow.url, policy=NO_JITTER
+        ) as session:
+            await session.send_client_content("please repeat these ten words back to me now ok")
+            first_conn = await slow.wait_for_connection()
+            # wait for the reply to start streaming, then announce the cut
+            async for message in session.events():
+                if message.text:
+                    break
+            first_conn.go_away(3.0, cut=True)
+            rest = await session.receive_turn()
+            assert rest.messages[-1].server_content.turn_complete
+            assert first_conn.closed_by is None or first_conn.closed_by == "client"
+            await slow.wait_for_connection(2)
+            with anyio.fail_after(5):
+                while session.status is not SessionStatus.READY or session.connection < 2:
+                    await anyio.sleep(0.01)
+            assert first_conn.closed_by == "client" and first_conn.close_code == 1000
+            await session.send_client_content("still here")
+            assert "still here" in (await session.receive_turn()).text
+    finally:
+        slow.stop()
+
+
+async def test_go_away_deadline_fires_even_if_the_server_is_silent() -> None:
+    slow = FakeLiveServer(chunk_delay=0.2, words_per_chunk=1, close_timeout=0.5).start()
+    exits: list[float] = []
+    policy = RestartPolicy(backoff_base=0.2, max_restarts=20, random=lambda: 1.0)
+    try:
+        async with open_session(
+            text_config(), api_key=API_KEY, base_url=slow.url, policy=policy,
+            on_reconnecting=lambda *a: exits.append(anyio.current_time()),
+        ) as session:
+            await session.send_client_content("a long reply is coming with many words in it")
+            conn = await slow.wait_for_connection()
+            async for message in session.events():
+                if message.text:
+                    break
+            start = anyio.current_time()
+            conn.go_away(1.0, cut=False)
+            conn.stall(1.5)  # turn never completes, nothing more is read or sent
+            with anyio.fail_after(10):
+                while session.status is not SessionStatus.READY or session.connection < 2:
+                    await anyio.sleep(0.01)
+            # the rotation (old socket closed by us) happened before timeLeft ran out;
+            # a resume the stalled server refused (1011) was retried with backoff
+            assert exits and exits[0] - start < 1.0
+            await session.send_client_content("after the stall")
+            seen = ""
+            with anyio.fail_after(10):
+                async for message in session.events():
+                    seen += message.text or ""
+                    if "after the stall" in seen:
+                        break
+    finally:
+        slow.stop()
+
+
+async def test_fatal_closes_never_restart(server: FakeLiveServer) -> None:
+    gave_up: list[str] = []
+    async with open_session(
+        text_config(), api_key=API_KEY, base_url=server.url, policy=NO_JITTER,
+        on_gave_up=gave_up.append,
+    ) as session:
+        (await server.wait_for_connection()).close(1008, "Requested entity was not found.")
+        await session.wait_closed()
+    assert isinstance(session.error, SetupRejectedError) and session.error.code == 1008
+    assert len(server.connections) == 1
+    assert gave_up
+
+
+async def test_restart_intensity_gives_up_exactly(server: FakeLiveServer) -> None:
+    policy = RestartPolicy(max_restarts=2, period=60, random=lambda: 0.0)
+    async with Supervisor(policy=policy) as sup:
+        session = await sup.start_session(text_config(), api_key=API_KEY, base_url=server.url)
+        await session.connect()
+        for n in range(1, 4):
+            conn = await server.wait_for_connection(n)
+            await server.wait_for(lambda c=conn: c.session_id)
+            conn.close(1011, "Internal error occurred.")
+        await session.wait_closed()
+        assert isinstance(session.error, GaveUpError)
+        assert "more than 2 restarts" in str(session.error)
+        assert session.error.code == 1011
+        assert len(server.connections) == 3
+
+
+async def test_planned_restarts_are_not_charged(server: FakeLiveServer) -> None:
+    policy = RestartPolicy(max_restarts=0, period=60, random=lambda: 0.0)
+    async with open_session(
+        text_config(), api_key=API_KEY, base_url=server.url, policy=policy
+    ) as session:
+        for n in range(1, 4):
+            conn = await server.wait_for_connection(n)
+            conn.go_away(2.0, cut=True)
+            await server.wait_for_connection(n + 1)
+        with anyio.fail_after(5):
+            while session.status is not SessionStatus.READY:
+                await anyio.sleep(0.01)
+        await session.send_client_content("hello again")
+        assert "hello again" in (await session.receive_turn()).text
+
+
+async def test_temporary_sessions_do_not_restart(server: FakeLiveServer) -> None:
+    async with open_session(
+        text_config(), api_key=API_KEY, base_url=server.url, restart="temporary"
+    ) as session:
+        (await server.wait_for_connection()).drop()
+        await session.wait_closed()
+        assert session.error is not None and session.error.code == 1006
+    assert len(server.connections) == 1
+
+
+async def test_expired_handle_falls_back_to_a_fresh_session() -> None:
+    short = FakeLiveServer(chunk_delay=0, handle_ttl=0.05, close_timeout=0.5).start()
+    resumed: list[tuple[bool, int, int]] = []
+    try:
+        async with open_session(
+            text_config(), api_key=API_KEY, base_url=short.url, policy=NO_JITTER,
+            on_resumed=lambda *a: resumed.append(a),
+        ) as session:
+            await session.send_client_content("my name is Carol")
+            await session.receive_turn()
+            await anyio.sleep(0.2)  # the handle expires
+            (await short.wait_for_connection()).drop()
+            await session.send_client_content("what is my name")
+            turn = await session.receive_turn()
+            assert "don't know" in turn.text
+        assert resumed and resumed[-1][0] is False
+    finally:
+        short.stop()
+
+
+async def test_shutdown_closes_every_session(server: FakeLiveServer) -> None:
+    async with Supervisor() as sup:
+        handles = [
+            await sup.start_session(text_config(), api_key=API_KEY, base_url=server.url)
+            for _ in range(5)
+        ]
+        for handle in handles:
+            await handle.connect()
+        await handles[0].send_client_content("bye")
+    assert all(h.status is SessionStatus.CLOSED for h in handles)
+    assert all(h.error is None for h in handles)
+    await server.wait_for(lambda: all(not c.is_open for c in server.connections) or None)
+    assert all(c.closed_by == "client" and c.close_code == 1000 for c in server.connections)
+
+
+async def test_lifecycle_events_in_the_stream(server: FakeLiveServer) -> None:
+    async with open_session(
+        text_config(), api_key=API_KEY, base_url=server.url, policy=NO_JITTER
+    ) as session:
+        (await server.wait_for_connection()).drop()
+        kinds = []
+        async for event in session.events(lifecycle=True):
+            kinds.append(type(event))
+            if isinstance(event, live_actor.Resumed):
+                break
+        assert live_actor.Reconnecting in kinds
