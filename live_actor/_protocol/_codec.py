@@ -120,9 +120,9 @@ def _structure_int(value: Any, _: Any) -> int:
     kind = type(value)
     if kind is int:
         result = value
-    elif kind is str and _INT_RE.fullmatch(value) and len(value) <= 21:
-        result = int(value)
-    elif kind is float and value.is_integer():
+    elif (kind is str and len(value) <= 21 and _INT_RE.fullmatch(value)) or (
+        kind is float and value.is_integer()
+    ):
         result = int(value)
     else:
         raise _FieldError(f"expected an integer, got {_describe(value)}")

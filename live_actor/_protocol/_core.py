@@ -229,11 +229,11 @@ class SessionCore:
             )
             if output and not self.in_turn:
                 self.in_turn = True
-                self.ledger.turn_started()
+                self.ledger.turn_started(self.connection)
         if message.tool_call is not None:
             if not self.in_turn:
                 self.in_turn = True
-                self.ledger.turn_started()
+                self.ledger.turn_started(self.connection)
             for call in message.tool_call.function_calls or ():
                 if call.id:
                     self.pending_tool_calls[call.id] = call

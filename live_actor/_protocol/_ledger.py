@@ -186,6 +186,7 @@ class Ledger:
     def mark_sent(self, entry: Entry, connection: int, index: int, *, replay: bool) -> None:
         entry.connection = connection
         entry.index = index
+        entry.answered = False
         if replay:
             entry.replays += 1
             self.stats.replayed += 1
@@ -207,7 +208,7 @@ class Ledger:
 
     # ----------------------------------------------------------- evidence
 
-    def turn_started(self) -> None:
+    def turn_started(self, connection: int) -> None:
         """The model began a new turn: every turn trigger sent before it was consumed.
 
         Called on the first model output after a turn boundary, not on every
@@ -215,33 +216,39 @@ class Ledger:
         sent while they were in flight.
         """
         for entry in self._unconfirmed:
-            entry.answered = True
+            if entry.connection == connection:
+                entry.answered = True
 
     def handle_received(self, connection: int, last_consumed_index: int | None) -> None:
-        """A resumable handle arrived on ``connection``: prune what it covers."""
-        if self.transparent and last_consumed_index is not None:
-            kept: collections.deque[Entry] = collections.deque()
-            for entry in self._unconfirmed:
-                covered = (entry.connection is not None and entry.connection < connection) or (
-                    entry.connection == connection
-                    and entry.index is not None
-                    and entry.index <= last_consumed_index
-                )
-                if covered:
+        """A resumable handle arrived on ``connection``: prune what it covers.
+
+        Only entries sent on that same connection can be covered: entries of an
+        older connection that are still here were not in the state the server
+        resumed from, and a handle issued on the new connection before their
+        replay (the service sends one right after ``setupComplete``) says nothing
+        about them.
+        """
+        kept: collections.deque[Entry] = collections.deque()
+        for entry in self._unconfirmed:
+            if entry.connection != connection:
+                kept.append(entry)
+            elif self.transparent:
+                if last_consumed_index is None:
+                    kept.append(entry)
+                elif entry.index is not None and entry.index <= last_consumed_index:
                     self.stats.confirmed += 1
                 else:
                     kept.append(entry)
-            self._unconfirmed = kept
-        elif not self.transparent:
-            kept = collections.deque()
-            for entry in self._unconfirmed:
-                if entry.turn and not entry.answered:
-                    kept.append(entry)
-                else:
-                    self.stats.confirmed += 1
-            self._unconfirmed = kept
-        self._media.clear()
-        self._media_seconds = 0.0
+            elif entry.turn and not entry.answered:
+                kept.append(entry)
+            else:
+                self.stats.confirmed += 1
+        self._unconfirmed = kept
+        # Media of this connection reached the state the handle captures.
+        self._media = collections.deque(
+            (entry, seconds) for entry, seconds in self._media if entry.connection != connection
+        )
+        self._media_seconds = sum(seconds for _entry, seconds in self._media)
 
     def tool_response_answered(self, call_id: str) -> bool:
         return call_id in self._answered_calls

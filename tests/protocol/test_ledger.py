@@ -44,7 +44,7 @@ def test_transparent_prunes_by_last_consumed_index() -> None:
 def test_gemini_keeps_unanswered_turn_triggers_only() -> None:
     ledger = Ledger()
     send(ledger, text("answered"), 1, 1)
-    ledger.turn_started()
+    ledger.turn_started(1)
     send(ledger, text("context", turn_complete=False), 1, 2)
     send(ledger, text("in flight"), 1, 3)
     ledger.handle_received(1, None)

@@ -1,0 +1,95 @@
+"""Chaos: many supervised sessions over a seeded FaultPlan lose and duplicate nothing.
+
+The fake server's per-session ledger is the evidence: every control message a
+session sent must be consumed exactly once and in order, across drops, 1011s,
+goAways and stalls.  Exactly-once needs the server to say what it consumed, so
+the sessions use transparent resumption (Vertex AI's ``lastConsumedClientMessageIndex``);
+every audio chunk that could not be replayed is counted by the ledger.
+"""
+
+from __future__ import annotations
+
+import anyio
+import pytest
+
+from live_actor import BearerToken, LiveConfig, RestartPolicy, SessionOptions, Supervisor
+from live_actor.testing import FakeLiveServer, FaultPlan
+
+pytestmark = pytest.mark.anyio
+
+SESSIONS = 50
+MESSAGES = 100
+AUDIO = b"\x01\x00" * 320  # 20 ms of 16 kHz PCM
+
+
+async def test_chaos_exactly_once() -> None:
+    plan = FaultPlan(
+        seed=20261123,
+        drop_rate=0.004,
+        error_1011_rate=0.004,
+        go_away_rate=0.004,
+        stall_rate=0.004,
+        stall_seconds=(0.01, 0.1),
+        go_away_time_left=(0.1, 0.5),
+        grace_messages=1,
+    )
+    server = FakeLiveServer(chunk_delay=0, fault_plan=plan, close_timeout=0.3).start()
+    config = LiveConfig(
+        model="gemini-live-2.5-flash-preview",
+        auth="vertex_ai",
+        project_id="chaos",
+        generation_config={"response_modalities": ["TEXT"]},
+        session_resumption={"transparent": True},
+    )
+    policy = RestartPolicy(max_restarts=1000, period=60, backoff_base=0.01, backoff_max=0.1)
+    options = SessionOptions(event_buffer=0, media_policy="drop")
+    try:
+        async with Supervisor(policy=policy, options=options) as sup:
+            handles = []
+            for _ in range(SESSIONS):
+                handle = await sup.start_session(
+                    config, credentials=BearerToken("chaos-token"), base_url=server.url
+                )
+                handles.append(handle)
+
+            async def drive(number: int) -> None:
+                handle = handles[number]
+                await handle.connect()
+                for j in range(MESSAGES):
+                    await handle.send_client_content(f"s{number} m{j}", turn_complete=j % 3 == 0)
+                    if j % 5 == 0:
+                        await handle.send_realtime_input(audio=AUDIO)
+                    await anyio.sleep(0.002)
+
+            with anyio.fail_after(90):
+                async with anyio.create_task_group() as tg:
+                    for number in range(SESSIONS):
+                        tg.start_soon(drive, number)
+
+                def all_consumed() -> bool | None:
+                    for number, handle in enumerate(handles):
+                        session = server.session_for_handle(handle.resumption_handle or "")
+                        texts = session.control_texts()
+                        if len(texts) < MESSAGES:
+                            return None
+                    return True
+
+                while not all_consumed():
+                    await anyio.sleep(0.05)
+    finally:
+        server.stop()
+
+    restarts = 0
+    dropped_audio = 0
+    for number, handle in enumerate(handles):
+        session = server.session_for_handle(handle.resumption_handle or "")
+        expected = [f"s{number} m{j}" for j in range(MESSAGES)]
+        assert session.control_texts() == expected, f"session {number}"
+        restarts += handle.connection - 1
+        stats = handle.ledger
+        assert stats.dropped == stats.dropped_media, stats.dropped_reasons
+        dropped_audio += stats.dropped_media
+    faults = server.faults
+    assert restarts > 0 and faults, "the plan injected faults"
+    print(f"chaos: {SESSIONS} sessions, {SESSIONS * MESSAGES} control messages, "
+          f"{restarts} restarts, {len(faults)} faults, {dropped_audio} audio chunks dropped")
