@@ -152,26 +152,50 @@ def machine() -> str:
     )
 
 
-def replace_section(title: str, body: str) -> None:
-    """Replace (or append) the ``## title`` section of RESULTS.md, keeping all others.
-
-    The file is re-read right before writing: other benchmarks edit it too.
-    """
-    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    header = f"## {title}"
-    section = f"{header}\n\n{body.strip()}\n"
+def _replace_block(text: str, header: str, body: str) -> str:
+    """Replace the block starting at the line ``header`` (up to the next header of the
+    same or a higher level) with ``header`` + ``body``; append it if absent."""
+    level = len(header) - len(header.lstrip("#"))
+    block = f"{header}\n\n{body.strip()}\n"
     lines = text.split("\n")
     start = next((i for i, line in enumerate(lines) if line.strip() == header), None)
     if start is None:
-        new = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = next(
-            (i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines)
-        )
-        before = "\n".join(lines[:start]).rstrip("\n")
-        after = "\n".join(lines[end:]).strip("\n")
-        new = before + "\n\n" + section + ("\n" + after + "\n" if after else "")
-    RESULTS.write_text(new)
+        return text.rstrip("\n") + "\n\n" + block
+
+    def ends(line: str) -> bool:
+        hashes = len(line) - len(line.lstrip("#"))
+        return 0 < hashes <= level and line[hashes : hashes + 1] == " "
+
+    end = next((i for i in range(start + 1, len(lines)) if ends(lines[i])), len(lines))
+    before = "\n".join(lines[:start]).rstrip("\n")
+    after = "\n".join(lines[end:]).strip("\n")
+    return before + "\n\n" + block + ("\n" + after + "\n" if after else "")
+
+
+def replace_section(title: str, body: str, subsection: str | None = None) -> None:
+    """Replace (or append) the ``## title`` section of RESULTS.md, keeping all others.
+
+    With ``subsection`` only the ``### subsection`` inside it is replaced, so runs of
+    different sizes accumulate.  The file is re-read right before writing: other
+    benchmarks edit it too.
+    """
+    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
+    header = f"## {title}"
+    if subsection is None:
+        RESULTS.write_text(_replace_block(text, header, body))
+        return
+    lines = text.split("\n")
+    start = next((i for i, line in enumerate(lines) if line.strip() == header), None)
+    if start is None:
+        text = _replace_block(text, header, "")
+        lines = text.split("\n")
+        start = next(i for i, line in enumerate(lines) if line.strip() == header)
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+    section = "\n".join(lines[start:end])
+    section = _replace_block(section, f"### {subsection}", body).rstrip("\n") + "\n"
+    before = "\n".join(lines[:start]).rstrip("\n")
+    after = "\n".join(lines[end:]).strip("\n")
+    RESULTS.write_text(before + "\n\n" + section + ("\n" + after + "\n" if after else ""))
 
 
 def _serve(argv: list[str]) -> int:

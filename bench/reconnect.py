@@ -36,8 +36,9 @@ import anyio
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import live_actor  # noqa: E402
-from _common import API_KEY, MODEL, machine, make_server, percentile, quiet_logging, replace_section  # noqa: E402
+from _common import API_KEY, MODEL, machine, make_server, percentile, quiet_logging, replace_section
+
+import live_actor
 
 CHUNK = b"\x00\x00" * 320  # 20 ms of 16 kHz silence
 
@@ -178,10 +179,7 @@ def _ms(values: list[float]) -> str:
     if not values:
         return "- | - | - | -"
     ms = [v * 1000 for v in values]
-    return (
-        f"{statistics.median(ms):.1f} | {percentile(ms, 99):.1f} | {max(ms):.1f}"
-        f" | {min(ms):.1f}"
-    )
+    return f"{statistics.median(ms):.1f} | {percentile(ms, 99):.1f} | {max(ms):.1f} | {min(ms):.1f}"
 
 
 def main() -> int:
@@ -239,9 +237,12 @@ def main() -> int:
             machine()
             + f"Command: .venv/bin/{command.strip()}\n\n"
             + "Fake server in a thread of the same process (loopback). Jitter "
-            + ("ENABLED (default full jitter, backoff_base=0.05 s)" if args.jitter else
-               "DISABLED (`RestartPolicy(random=lambda: 0.0)`: backoff delay 0), so the gap"
-               " measures dial + setup + resume + replay")
+            + (
+                "ENABLED (default full jitter, backoff_base=0.05 s)"
+                if args.jitter
+                else "DISABLED (`RestartPolicy(random=lambda: 0.0)`: backoff delay 0), so the gap"
+                " measures dial + setup + resume + replay"
+            )
             + ". goAway: idle session, server call -> `Resumed` event (new connection READY,"
             " replay written). drop: client streaming 20 ms audio in real time + a text turn"
             " every 200 ms; drop at a random point 0.1-0.4 s after the previous resume.\n\n"

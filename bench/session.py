@@ -44,8 +44,9 @@ import anyio
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import live_actor  # noqa: E402
-from _common import API_KEY, MODEL, ServerProcess, machine, quiet_logging, replace_section  # noqa: E402
+from _common import API_KEY, MODEL, ServerProcess, machine, quiet_logging, replace_section
+
+import live_actor
 
 CHUNK = b"\x00\x00" * 320  # 20 ms of 16 kHz s16le mono silence (the fake VAD hears nothing)
 MIME = "audio/pcm;rate=16000"
@@ -77,13 +78,22 @@ def _setup(modality: str) -> str:
 
 def _audio_json(chunk: bytes) -> str:
     return json.dumps(
-        {"realtimeInput": {"audio": {"data": base64.b64encode(chunk).decode("ascii"), "mimeType": MIME}}}
+        {
+            "realtimeInput": {
+                "audio": {"data": base64.b64encode(chunk).decode("ascii"), "mimeType": MIME}
+            }
+        }
     )
 
 
 def _turn_json(text: str) -> str:
     return json.dumps(
-        {"clientContent": {"turns": [{"role": "user", "parts": [{"text": text}]}], "turnComplete": True}}
+        {
+            "clientContent": {
+                "turns": [{"role": "user", "parts": [{"text": text}]}],
+                "turnComplete": True,
+            }
+        }
     )
 
 
@@ -303,7 +313,9 @@ VARIANTS: dict[str, list[Variant]] = {
 }
 
 
-def run_backend(backend: str, server: ServerProcess, n: int, m: int) -> dict[tuple[str, str], Result]:
+def run_backend(
+    backend: str, server: ServerProcess, n: int, m: int
+) -> dict[tuple[str, str], Result]:
     async def main() -> dict[tuple[str, str], Result]:
         out: dict[tuple[str, str], Result] = {}
         for name, direction, fn, wants_live_url in VARIANTS[backend]:
@@ -321,7 +333,9 @@ def profile_live_actor(server: ServerProcess, n: int, m: int, top: int) -> str:
         for direction, fn, count in (("send", la_send, n), ("recv", la_recv, m)):
             profiler = cProfile.Profile()
 
-            async def main(fn: Any = fn, count: int = count) -> None:
+            async def main(
+                fn: Any = fn, count: int = count, profiler: cProfile.Profile = profiler
+            ) -> None:
                 profiler.enable()
                 try:
                     await fn(server.url, count)
@@ -338,7 +352,9 @@ def profile_live_actor(server: ServerProcess, n: int, m: int, top: int) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("-n", "--send", type=int, default=3000, help="audio chunks sent per run")
-    parser.add_argument("-m", "--recv", type=int, default=3000, help="audio chunks received per run")
+    parser.add_argument(
+        "-m", "--recv", type=int, default=3000, help="audio chunks received per run"
+    )
     parser.add_argument("-r", "--repeat", type=int, default=5)
     parser.add_argument("--backend", choices=["trio", "asyncio", "both"], default="both")
     parser.add_argument("--profile", action="store_true", help="cProfile live_actor afterwards")
@@ -351,7 +367,9 @@ def main() -> int:
         run_backend(backends[0], server, 200, 200)  # warm up imports and the server
         for rep in range(args.repeat):
             for backend in backends:
-                for (name, direction), result in run_backend(backend, server, args.send, args.recv).items():
+                for (name, direction), result in run_backend(
+                    backend, server, args.send, args.recv
+                ).items():
                     samples.setdefault((backend, name, direction), []).append(result)
             print(f"repeat {rep + 1}/{args.repeat} done", file=sys.stderr, flush=True)
         profile = profile_live_actor(server, args.send, args.recv, 25) if args.profile else ""
@@ -378,8 +396,8 @@ def main() -> int:
             s_ratio = s_cpu / med(bare, "send", 0)
             r_ratio = r_cpu / med(bare, "recv", 0)
             rows.append(
-                f"| {backend} | {name} | {s_cpu:.1f} | {s_ratio:.2f}x | {r_cpu:.1f} | {r_ratio:.2f}x"
-                f" | {med(name, 'send', 1):.1f} | {med(name, 'recv', 1):.1f} |"
+                f"| {backend} | {name} | {s_cpu:.1f} | {s_ratio:.2f}x | {r_cpu:.1f}"
+                f" | {r_ratio:.2f}x | {med(name, 'send', 1):.1f} | {med(name, 'recv', 1):.1f} |"
             )
             if name == "live_actor":
                 for direction, ratio in (("send", s_ratio), ("recv", r_ratio)):
@@ -392,9 +410,7 @@ def main() -> int:
     for (backend, name, direction), results in samples.items():
         count = args.send if direction == "send" else args.recv
         cpu = [r[0] / count * 1e6 for r in results]
-        spread.append(
-            f"{backend}/{name}/{direction}: " + ", ".join(f"{v:.1f}" for v in cpu)
-        )
+        spread.append(f"{backend}/{name}/{direction}: " + ", ".join(f"{v:.1f}" for v in cpu))
     table = "\n".join(rows)
     print(table)
     print("\n".join(verdicts))

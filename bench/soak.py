@@ -23,7 +23,7 @@ Modes: ``gemini`` (Gemini API: resumption handles, lossless by the ledger's
 rule 3) and ``vertex`` (Vertex AI path, ``session_resumption.transparent``:
 ``lastConsumedClientMessageIndex``).
 
-    .venv/bin/python bench/soak.py                                    # 50 sessions, 30 s, both modes
+    .venv/bin/python bench/soak.py              # 50 sessions, 30 s, both modes
     .venv/bin/python bench/soak.py --sessions 200 --seconds 120 --seed 1
 """
 
@@ -43,8 +43,11 @@ import anyio
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import live_actor  # noqa: E402
-from _common import API_KEY, MODEL, machine, make_server, quiet_logging, replace_section  # noqa: E402
+import itertools
+
+from _common import API_KEY, MODEL, machine, make_server, quiet_logging, replace_section
+
+import live_actor
 
 CHUNK = b"\x00\x00" * 320  # 20 ms of 16 kHz silence
 TEXT_RE = re.compile(r"^s(\d+)-m(\d+)$")
@@ -54,9 +57,11 @@ REPLY_RE = re.compile(r'"(s\d+-m\d+)"')
 class Worker:
     """One session's workload and what it observed."""
 
-    def __init__(self, index: int, rng: random.Random) -> None:
+    def __init__(self, index: int, rng: random.Random, mix: str = "content") -> None:
         self.index = index
         self.rng = rng
+        self.mix = mix
+        self.kinds: dict[str, str] = {}
         self.handle: live_actor.SessionHandle | None = None
         self.sent: list[str] = []
         self.send_errors = 0
@@ -101,8 +106,8 @@ class Worker:
         self._changed.set()
         self._changed = anyio.Event()
 
-    async def wait_reply(self, text: str, timeout: float) -> bool:
-        with anyio.move_on_after(timeout):
+    async def wait_reply(self, text: str, limit: float) -> bool:
+        with anyio.move_on_after(limit):
             while text not in self.replies and self.gave_up is None:
                 await self._changed.wait()
             return text in self.replies
@@ -131,13 +136,20 @@ class Worker:
         while not stop.is_set() and self.gave_up is None:
             j += 1
             text = f"s{self.index}-m{j}"
+            kind = "content"
+            if self.mix == "mixed":
+                kind = self.rng.choices(("content", "text", "partial"), (0.6, 0.25, 0.15))[0]
             try:
-                await self.handle.send_client_content(text)
+                if kind == "text":
+                    await self.handle.send_text(text)
+                else:
+                    await self.handle.send_client_content(text, turn_complete=kind == "content")
             except live_actor.SessionClosedError:
                 self.send_errors += 1
                 return
             self.sent.append(text)
-            if not await self.wait_reply(text, reply_timeout):
+            self.kinds[text] = kind
+            if kind != "partial" and not await self.wait_reply(text, reply_timeout):
                 self.reply_timeouts += 1
             await anyio.sleep(self.rng.uniform(0.2, 1.0))
 
@@ -168,51 +180,55 @@ async def _run_soak(server: Any, args: argparse.Namespace, mode: str, plan: Any)
     policy = live_actor.RestartPolicy(
         backoff_base=0.05, backoff_max=1.0, max_restarts=100, period=60.0
     )
-    workers = [Worker(i, random.Random(f"{args.seed}:{i}")) for i in range(args.sessions)]
+    workers = [
+        Worker(i, random.Random(f"{args.seed}:{i}"), args.mix) for i in range(args.sessions)
+    ]
     stop = anyio.Event()
     started = time.perf_counter()
-    async with live_actor.Supervisor(policy=policy, shutdown_timeout=30.0) as sup:
-        async with anyio.create_task_group() as tg:
+    async with (
+        live_actor.Supervisor(policy=policy, shutdown_timeout=30.0) as sup,
+        anyio.create_task_group() as tg,
+    ):
+        for worker in workers:
+            worker.handle = await sup.start_session(config, base_url=server.url, **auth)
+
+        async def connect(worker: Worker) -> None:
+            assert worker.handle is not None
+            try:
+                await worker.handle.connect()
+            except live_actor.LiveError as exc:
+                worker.start_error = repr(exc)
+
+        async with anyio.create_task_group() as dial:
             for worker in workers:
-                worker.handle = await sup.start_session(config, base_url=server.url, **auth)
-
-            async def connect(worker: Worker) -> None:
-                assert worker.handle is not None
-                try:
-                    await worker.handle.connect()
-                except live_actor.LiveError as exc:
-                    worker.start_error = repr(exc)
-
-            async with anyio.create_task_group() as dial:
+                dial.start_soon(connect, worker)
+        ready = time.perf_counter()
+        server.set_fault_plan(plan)
+        for worker in workers:
+            if worker.start_error is None:
+                tg.start_soon(worker.receive)
+                tg.start_soon(worker.audio, stop, args.audio_hz)
+                tg.start_soon(worker.control, stop, args.reply_timeout)
+        await anyio.sleep(args.seconds)
+        # quiesce: no new faults, no new messages; the last replies arrive
+        server.set_fault_plan(None)
+        stop.set()
+        with anyio.move_on_after(args.reply_timeout + 10):
+            async with anyio.create_task_group() as tail:
                 for worker in workers:
-                    dial.start_soon(connect, worker)
-            ready = time.perf_counter()
-            server.set_fault_plan(plan)
-            for worker in workers:
-                if worker.start_error is None:
-                    tg.start_soon(worker.receive)
-                    tg.start_soon(worker.audio, stop, args.audio_hz)
-                    tg.start_soon(worker.control, stop, args.reply_timeout)
-            await anyio.sleep(args.seconds)
-            # quiesce: no new faults, no new messages; the last replies arrive
-            server.set_fault_plan(None)
-            stop.set()
-            with anyio.move_on_after(args.reply_timeout + 10):
-                async with anyio.create_task_group() as tail:
-                    for worker in workers:
-                        if worker.sent:
-                            tail.start_soon(worker.wait_reply, worker.sent[-1], args.reply_timeout)
-            ledgers = {}
-            handles = {}
-            for worker in workers:
-                assert worker.handle is not None
-                handles[worker.index] = worker.handle.resumption_handle
-            # close every session (graceful: accepted commands are sent first)
-            await sup.shutdown()
-            for worker in workers:
-                assert worker.handle is not None
-                ledgers[worker.index] = worker.handle.ledger
-            tg.cancel_scope.cancel()
+                    if worker.sent:
+                        tail.start_soon(worker.wait_reply, worker.sent[-1], args.reply_timeout)
+        ledgers = {}
+        handles = {}
+        for worker in workers:
+            assert worker.handle is not None
+            handles[worker.index] = worker.handle.resumption_handle
+        # close every session (graceful: accepted commands are sent first)
+        await sup.shutdown()
+        for worker in workers:
+            assert worker.handle is not None
+            ledgers[worker.index] = worker.handle.ledger
+        tg.cancel_scope.cancel()
     return {
         "workers": workers,
         "ledgers": ledgers,
@@ -250,7 +266,9 @@ def analyse(server: Any, result: dict[str, Any]) -> dict[str, Any]:
         consumed = []
         if home is not None:
             consumed = [
-                e.text for e in home.consumed if e.text is not None and e.text.startswith(f"s{worker.index}-")
+                e.text
+                for e in home.consumed
+                if e.text is not None and e.text.startswith(f"s{worker.index}-")
             ]
         counts = collections.Counter(consumed)
         sent = worker.sent
@@ -258,7 +276,7 @@ def analyse(server: Any, result: dict[str, Any]) -> dict[str, Any]:
         elsewhere = [t for t in lost if where.get(t)]
         dups = {t: c for t, c in counts.items() if c > 1}
         numbers = [int(TEXT_RE.match(t).group(2)) for t in consumed if TEXT_RE.match(t)]  # type: ignore[union-attr]
-        inversions = sum(1 for a, b in zip(numbers, numbers[1:], strict=False) if b < a)
+        inversions = sum(1 for a, b in itertools.pairwise(numbers) if b < a)
         ledger = result["ledgers"][worker.index]
         totals["sessions"] += 1
         totals["start_errors"] += worker.start_error is not None
@@ -284,35 +302,73 @@ def analyse(server: Any, result: dict[str, Any]) -> dict[str, Any]:
             problems.append(
                 f"s{worker.index} (server {home.id if home else None}, restarts {worker.restarts}):"
                 f" lost {lost[:5]}{'...' if len(lost) > 5 else ''}"
-                f"{' (found in ' + str(sorted({s for t in elsewhere for s in where[t]})) + ')' if elsewhere else ''}"
+                f"{_found_in(elsewhere, where)}"
                 f" dups {dict(list(dups.items())[:5])} inversions {inversions}"
                 f" consumed-order {[n for n in numbers][:40]}"
             )
     totals["audio_received_by_server"] = audio_received
-    totals["received_not_consumed"] = sum(received_counts.values()) - sum(len(v) for v in where.values())
+    totals["received_not_consumed"] = sum(received_counts.values()) - sum(
+        len(v) for v in where.values()
+    )
     faults = collections.Counter(f.kind for f in server.faults)
-    return {"totals": totals, "problems": problems, "faults": faults, "errors": list(server.errors)}
+    totals["server_connections"] = len(server.connections)
+    backends = collections.Counter(
+        f"{c.backend}{'+transparent' if c.config is not None and c.config.transparent else ''}"
+        for c in server.connections
+    )
+    return {
+        "backends": backends,
+        "totals": totals,
+        "problems": problems,
+        "faults": faults,
+        "errors": list(server.errors),
+    }
 
 
-def report(mode: str, args: argparse.Namespace, analysis: dict[str, Any], result: dict[str, Any]) -> str:
+def _found_in(elsewhere: list[str], where: dict[str, list[str]]) -> str:
+    if not elsewhere:
+        return ""
+    return f" (found in {sorted({s for t in elsewhere for s in where[t]})})"
+
+
+def report(
+    mode: str, args: argparse.Namespace, analysis: dict[str, Any], result: dict[str, Any]
+) -> str:
     t = analysis["totals"]
     faults = ", ".join(f"{k} {v}" for k, v in sorted(analysis["faults"].items())) or "none"
     rows = [
-        ("mode", mode),
-        ("sessions (start errors, gave up)", f"{t['sessions']} ({t['start_errors']}, {t['gave_up']})"),
+        ("mode (server connections by backend)", f"{mode} ({dict(analysis['backends'])})"),
+        (
+            "sessions (start errors, gave up)",
+            f"{t['sessions']} ({t['start_errors']}, {t['gave_up']})",
+        ),
         ("faults applied by the server", faults),
         ("control messages sent", t["sent"]),
         ("consumed per server ledger", t["consumed"]),
-        ("**lost** (sent, never consumed)", f"{t['lost']} (of which in another server session: {t['lost_found_in_other_server_session']})"),
+        (
+            "**lost** (sent, never consumed)",
+            f"{t['lost']} (of which in another server session:"
+            f" {t['lost_found_in_other_server_session']})",
+        ),
         ("**duplicated** (consumed > once)", t["duplicated"]),
         ("**out of order** (inversions)", t["out_of_order"]),
         ("received but not consumed (rolled back by resume, replayed)", t["received_not_consumed"]),
         ("reply timeouts", t["reply_timeouts"]),
         ("restarts (Reconnecting)", t["restarts"]),
         ("Resumed (fresh session, state lost)", f"{t['resumed']} ({t['resumed_fresh']})"),
-        ("replayed (Resumed.replayed sum / ledger.replayed)", f"{t['replayed']} / {t['ledger_replayed']}"),
-        ("audio chunks: sent by us / ledger sent / received by server", f"{t['audio_calls']} / {t['ledger_sent'] - t['sent']}* / {t['audio_received_by_server']}"),
-        ("ledger dropped (media, media ms)", f"{t['ledger_dropped']} ({t['ledger_dropped_media']}, {t['ledger_dropped_media_ms']})"),
+        (
+            "replayed (Resumed.replayed sum / ledger.replayed)",
+            f"{t['replayed']} / {t['ledger_replayed']}",
+        ),
+        (
+            "audio chunks: sent by us / ledger sent / received by server",
+            f"{t['audio_calls']} / {t['ledger_sent'] - t['sent']}*"
+            f" / {t['audio_received_by_server']}",
+        ),
+        (
+            "ledger dropped (media, media ms)",
+            f"{t['ledger_dropped']} ({t['ledger_dropped_media']}, {t['ledger_dropped_media_ms']})",
+        ),
         ("wall: connect all / total s", f"{result['connect_s']:.1f} / {result['elapsed_s']:.1f}"),
         ("server errors", len(analysis["errors"])),
     ]
@@ -321,15 +377,15 @@ def report(mode: str, args: argparse.Namespace, analysis: dict[str, Any], result
     return "\n".join(out)
 
 
-def make_plan(seed: int) -> Any:
+def make_plan(seed: int, scale: float = 1.0) -> Any:
     from live_actor.testing import FaultPlan
 
     return FaultPlan(
         seed=seed,
-        drop_rate=0.003,
-        error_1011_rate=0.002,
-        go_away_rate=0.002,
-        stall_rate=0.0015,
+        drop_rate=0.003 * scale,
+        error_1011_rate=0.002 * scale,
+        go_away_rate=0.002 * scale,
+        stall_rate=0.0015 * scale,
         stall_seconds=(0.05, 0.5),
         go_away_time_left=(0.05, 1.0),
         grace_messages=2,
@@ -345,6 +401,14 @@ def main() -> int:
     parser.add_argument("--backend", choices=["trio", "asyncio"], default="trio")
     parser.add_argument("--audio-hz", type=float, default=10.0, help="audio chunks/s per session")
     parser.add_argument("--reply-timeout", type=float, default=10.0)
+    parser.add_argument(
+        "--mix",
+        choices=["content", "mixed"],
+        default="content",
+        help="content: clientContent turn_complete=True only; mixed: also realtimeInput.text"
+        " and clientContent turn_complete=False (no reply awaited)",
+    )
+    parser.add_argument("--fault-scale", type=float, default=1.0, help="multiply fault rates")
     parser.add_argument("--problems", type=int, default=20, help="problem lines to print")
     parser.add_argument("--write-results", action="store_true")
     args = parser.parse_args()
@@ -354,7 +418,9 @@ def main() -> int:
     for mode in modes:
         server = make_server(close_timeout=1.0).start()
         try:
-            result = anyio.run(run_soak, server, args, mode, make_plan(args.seed), backend=args.backend)
+            result = anyio.run(
+                run_soak, server, args, mode, make_plan(args.seed, args.fault_scale), backend=args.backend
+            )
             analysis = analyse(server, result)
         finally:
             server.stop()
@@ -372,17 +438,25 @@ def main() -> int:
         body = machine() + f"Command: .venv/bin/{command.strip()}\n\n"
         body += (
             f"{args.sessions} sessions x {args.seconds:g} s on {args.backend}, seed {args.seed},"
-            f" audio {args.audio_hz:g} chunks/s/session, fault plan {make_plan(args.seed)!r}.\n"
+            f" audio {args.audio_hz:g} chunks/s/session, message mix {args.mix!r},"
+            f" fault plan {make_plan(args.seed, args.fault_scale)!r}.\n"
             "(* ledger sent minus control messages sent: audio chunks sent on a connection,"
             " first time)\n"
         )
         for mode, table, problems in tables:
-            body += f"\n### {mode}\n\n{table}\n"
+            body += f"\n#### {mode}\n\n{table}\n"
             if problems:
-                body += "\nSessions with problems (first 5):\n\n" + "\n".join(
-                    f"- `{p[:300]}`" for p in problems[:5]
-                ) + "\n"
-        replace_section(f"Soak (bench/soak.py, {args.sessions} sessions x {args.seconds:g} s)", body)
+                body += (
+                    "\nSessions with problems (first 5):\n\n"
+                    + "\n".join(f"- `{p[:300]}`" for p in problems[:5])
+                    + "\n"
+                )
+        replace_section(
+            "Soak (bench/soak.py)",
+            body,
+            subsection=f"{args.sessions} sessions x {args.seconds:g} s ({args.backend},"
+            f" mix={args.mix}, faults x{args.fault_scale:g})",
+        )
     return 0
 
 

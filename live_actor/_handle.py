@@ -172,6 +172,13 @@ class SessionHandle:
         session.request_connect()
         await session.wait_first_outcome()
 
+    async def wait_ready(self) -> None:
+        """Wait until a connection is ready (after a reconnect: and its replay sent).
+
+        Raises :class:`SessionClosedError` if the session ends instead.
+        """
+        await self._session.wait_ready()
+
     async def close(self) -> None:
         """Send what was already handed over, close with 1000, wait for the end."""
         await self._session.close()
@@ -265,7 +272,9 @@ class SessionHandle:
 
     async def send_tool_response(
         self,
-        responses: FunctionResponse | Mapping[str, Any] | Sequence[FunctionResponse | Mapping[str, Any]],
+        responses: FunctionResponse
+        | Mapping[str, Any]
+        | Sequence[FunctionResponse | Mapping[str, Any]],
         *,
         scheduling: FunctionResponseScheduling | str | None = None,
     ) -> None:

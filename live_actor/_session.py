@@ -19,6 +19,7 @@ reconnecting are queued by the ledger instead of rejected or blocked.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -31,7 +32,7 @@ import attrs
 from . import _log
 from ._auth import CredentialsSource, resolve_credentials
 from ._backoff import Backoff, RestartIntensity
-from ._callbacks import Callbacks, CallbackQueue, call_maybe_async
+from ._callbacks import CallbackQueue, Callbacks, call_maybe_async
 from ._config import LiveConfig
 from ._endpoints import build_endpoint
 from ._errors import (
@@ -182,6 +183,11 @@ class Session:
             self.options.command_buffer
         )
         self._send_lock = anyio.Lock()
+        self._commands_in_flight = 0
+        self._commands_idle = anyio.Event()
+        self._commands_idle.set()
+        #: replaced (after being set) whenever readiness or the end changes.
+        self._changed = anyio.Event()
         self._connection: _Connection | None = None
         self._connect_requested = anyio.Event()
         self._first_outcome = anyio.Event()
@@ -201,6 +207,8 @@ class Session:
         self._task_group: anyio.abc.TaskGroup | None = None
         self._pending_resumed_event: tuple[bool, int] | None = None
         self._started = False
+        #: the current connection is ready and the ledger's replay was sent.
+        self._replayed = False
 
     # =================================================================== API
 
@@ -221,10 +229,17 @@ class Session:
         if self.closed.is_set() or self._close_requested.is_set():
             raise self._closed_error()
         entry = self.core.accept(message)
+        self._commands_in_flight += 1
+        if self._commands_idle.is_set():
+            self._commands_idle = anyio.Event()
         try:
             await self._commands_in.send(entry)
         except (anyio.ClosedResourceError, anyio.BrokenResourceError):
+            self._commands_in_flight -= 1
             raise self._closed_error() from None
+        except BaseException:
+            self._commands_in_flight -= 1
+            raise
 
     def _closed_error(self) -> SessionClosedError:
         if isinstance(self.final_error, SessionClosedError):
@@ -234,6 +249,19 @@ class Session:
             code=self.close_code,
             reason=self.close_reason,
         )
+
+    def _notify_change(self) -> None:
+        self._changed.set()
+        self._changed = anyio.Event()
+
+    async def wait_ready(self) -> None:
+        """Until a connection is ready and replayed; raises once the session ended."""
+        while True:
+            if self.closed.is_set():
+                raise self._closed_error()
+            if self._replayed and self.core.status is SessionStatus.READY:
+                return
+            await self._changed.wait()
 
     async def close(self) -> None:
         """Close gracefully: send what was accepted, close the socket with 1000, stop."""
@@ -427,6 +455,7 @@ class Session:
             self._callback_queue.put("on_error", self.callbacks.on_error, error)
         self._callback_queue.put("on_close", self.callbacks.on_close, code, reason)
         self.events.close()
+        self._notify_change()
         if not self._first_outcome.is_set():
             if self._first_error is None and error is not None and not self.core.ever_ready:
                 self._first_error = error
@@ -496,6 +525,8 @@ class Session:
             return Exit(ExitKind.CRASH, error=exc)
         finally:
             self._connection = None
+            self._replayed = False
+            self._notify_change()
             if self.core.status not in (SessionStatus.DISCONNECTED, SessionStatus.CLOSED):
                 self.core.connection_lost()
                 self._set_status_log()
@@ -606,9 +637,10 @@ class Session:
         """Deliver one message: events, callbacks, tools.  Never blocks."""
         callbacks = self.callbacks
         queue = self._callback_queue
-        if not self.events.put(message):
-            if self.events.overflowed in (1, 100, 10_000) or self.events.overflowed % 100_000 == 0:
-                log.warning("live_actor.session.event_overflow", dropped=self.events.overflowed)
+        if not self.events.put(message) and (
+            self.events.overflowed in (1, 100, 10_000) or self.events.overflowed % 100_000 == 0
+        ):
+            log.warning("live_actor.session.event_overflow", dropped=self.events.overflowed)
         queue.put("on_message", callbacks.on_message, message)
         content = message.server_content
         if content is not None and callbacks.on_transcription is not None:
@@ -659,7 +691,9 @@ class Session:
 
     def _set_status_log(self) -> None:
         self.log.debug(
-            "live_actor.session.status", status=str(self.core.status), connection=self.core.connection
+            "live_actor.session.status",
+            status=str(self.core.status),
+            connection=self.core.connection,
         )
 
     async def _after_ready(self, conn: _Connection, log: Any) -> None:
@@ -698,6 +732,8 @@ class Session:
                 replayed,
                 dropped,
             )
+        self._replayed = True
+        self._notify_change()
         if not self._first_outcome.is_set():
             self._first_outcome.set()
 
@@ -759,10 +795,7 @@ class Session:
     async def _drain_commands(self) -> None:
         """On close: let the command task send what the user already handed over."""
         with anyio.move_on_after(self.options.shutdown_timeout):
-            while self._commands_out.statistics().current_buffer_used:
-                await anyio.sleep(0.001)
-            async with self._send_lock:
-                pass
+            await self._commands_idle.wait()
 
     # ------------------------------------------------------- commands
 
@@ -771,13 +804,14 @@ class Session:
             async with self._send_lock:
                 frame = self.core.dispatch(entry)
                 conn = self._connection
-                if frame is None or conn is None:
-                    continue
-                try:
-                    await conn.transport.send(frame)
-                except TransportClosed:
-                    # Kept by the ledger as sent-unconfirmed: replayed after the reconnect.
-                    pass
+                if frame is not None and conn is not None:
+                    # On TransportClosed the ledger keeps the entry as sent-unconfirmed:
+                    # it is replayed after the reconnect.
+                    with contextlib.suppress(TransportClosed):
+                        await conn.transport.send(frame)
+            self._commands_in_flight -= 1
+            if self._commands_in_flight == 0:
+                self._commands_idle.set()
 
     # ------------------------------------------------------- tools
 

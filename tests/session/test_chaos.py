@@ -67,15 +67,14 @@ async def test_chaos_exactly_once() -> None:
                         tg.start_soon(drive, number)
 
                 def all_consumed() -> bool | None:
-                    for number, handle in enumerate(handles):
+                    for handle in handles:
                         session = server.session_for_handle(handle.resumption_handle or "")
                         texts = session.control_texts()
                         if len(texts) < MESSAGES:
                             return None
                     return True
 
-                while not all_consumed():
-                    await anyio.sleep(0.05)
+                await server.wait_for(all_consumed)
     finally:
         server.stop()
 

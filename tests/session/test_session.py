@@ -131,9 +131,9 @@ async def test_tool_call_is_answered_by_on_tool_call(server: FakeLiveServer) -> 
         async for message in session.events():
             if message.text:
                 texts.append(message.text)
-            if message.server_content and message.server_content.turn_complete and calls:
-                if "21" in "".join(texts):
-                    break
+            content = message.server_content
+            if content and content.turn_complete and calls and "21" in "".join(texts):
+                break
         assert calls[0].function_calls[0].args == {"city": "Paris"}
         assert '{"temp_c":21}' in "".join(texts)
         assert not session.pending_tool_calls
@@ -154,7 +154,9 @@ async def test_tool_call_cancellation_on_barge_in(server: FakeLiveServer) -> Non
         return {"output": "never"}
 
     config = LiveConfig(
-        model=AUDIO_MODEL, generation_config={"response_modalities": ["AUDIO"]}, tools=[WEATHER_TOOL]
+        model=AUDIO_MODEL,
+        generation_config={"response_modalities": ["AUDIO"]},
+        tools=[WEATHER_TOOL],
     )
     async with open_session(
         config,

@@ -79,8 +79,8 @@ async def test_go_away_rotation_waits_for_the_turn_and_beats_the_deadline() -> N
             assert first_conn.closed_by is None or first_conn.closed_by == "client"
             await slow.wait_for_connection(2)
             with anyio.fail_after(5):
-                while session.status is not SessionStatus.READY or session.connection < 2:
-                    await anyio.sleep(0.01)
+                await session.wait_ready()
+            assert session.connection == 2
             assert first_conn.closed_by == "client" and first_conn.close_code == 1000
             await session.send_client_content("still here")
             assert "still here" in (await session.receive_turn()).text
@@ -106,8 +106,10 @@ async def test_go_away_deadline_fires_even_if_the_server_is_silent() -> None:
             conn.go_away(1.0, cut=False)
             conn.stall(1.5)  # turn never completes, nothing more is read or sent
             with anyio.fail_after(10):
-                while session.status is not SessionStatus.READY or session.connection < 2:
-                    await anyio.sleep(0.01)
+                await slow.wait_for_connection(2)
+                while session.connection < 2:
+                    await session.wait_ready()
+                await session.wait_ready()
             # the rotation (old socket closed by us) happened before timeLeft ran out;
             # a resume the stalled server refused (1011) was retried with backoff
             assert exits and exits[0] - start < 1.0
@@ -161,8 +163,7 @@ async def test_planned_restarts_are_not_charged(server: FakeLiveServer) -> None:
             conn.go_away(2.0, cut=True)
             await server.wait_for_connection(n + 1)
         with anyio.fail_after(5):
-            while session.status is not SessionStatus.READY:
-                await anyio.sleep(0.01)
+            await session.wait_ready()
         await session.send_client_content("hello again")
         assert "hello again" in (await session.receive_turn()).text
 
