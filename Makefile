@@ -20,7 +20,7 @@ $(VENV)/.test-installed: $(BIN)/python pyproject.toml
 	touch $@
 
 demo: $(VENV)/.demo-installed
-	$(BIN)/python -m live_actor._demo
+	$(BIN)/live-actor demo
 
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check .

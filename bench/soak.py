@@ -180,9 +180,7 @@ async def _run_soak(server: Any, args: argparse.Namespace, mode: str, plan: Any)
     policy = live_actor.RestartPolicy(
         backoff_base=0.05, backoff_max=1.0, max_restarts=100, period=60.0
     )
-    workers = [
-        Worker(i, random.Random(f"{args.seed}:{i}"), args.mix) for i in range(args.sessions)
-    ]
+    workers = [Worker(i, random.Random(f"{args.seed}:{i}"), args.mix) for i in range(args.sessions)]
     stop = anyio.Event()
     started = time.perf_counter()
     async with (
@@ -284,6 +282,12 @@ def analyse(server: Any, result: dict[str, Any]) -> dict[str, Any]:
         totals["sent"] += len(sent)
         totals["consumed"] += len(consumed)
         totals["lost"] += len(lost)
+        for t in lost:
+            totals[f"lost {worker.kinds.get(t, '?')}"] += 1
+        for t, c in dups.items():
+            totals[f"duplicated {worker.kinds.get(t, '?')}"] += c - 1
+        for t in sent:
+            totals[f"sent {worker.kinds.get(t, '?')}"] += 1
         totals["lost_found_in_other_server_session"] += len(elsewhere)
         totals["duplicated"] += sum(c - 1 for c in dups.values())
         totals["out_of_order"] += inversions
@@ -351,6 +355,14 @@ def report(
             f" {t['lost_found_in_other_server_session']})",
         ),
         ("**duplicated** (consumed > once)", t["duplicated"]),
+        (
+            "by kind: sent / lost / duplicated",
+            ", ".join(
+                f"{k} {t['sent ' + k]}/{t['lost ' + k]}/{t['duplicated ' + k]}"
+                for k in ("content", "text", "partial")
+                if t["sent " + k]
+            ),
+        ),
         ("**out of order** (inversions)", t["out_of_order"]),
         ("received but not consumed (rolled back by resume, replayed)", t["received_not_consumed"]),
         ("reply timeouts", t["reply_timeouts"]),
@@ -419,7 +431,12 @@ def main() -> int:
         server = make_server(close_timeout=1.0).start()
         try:
             result = anyio.run(
-                run_soak, server, args, mode, make_plan(args.seed, args.fault_scale), backend=args.backend
+                run_soak,
+                server,
+                args,
+                mode,
+                make_plan(args.seed, args.fault_scale),
+                backend=args.backend,
             )
             analysis = analyse(server, result)
         finally:

@@ -61,10 +61,25 @@ def _fake_server(args: argparse.Namespace) -> int:
     return 0
 
 
+def _demo(args: argparse.Namespace) -> int:
+    """The walkthrough on the embedded fake server (see ``live_actor._demo``)."""
+    from live_actor._demo import main as demo_main
+
+    argv = ["--backend", args.backend, "--api-key", args.api_key]
+    if args.base_url:
+        argv += ["--base-url", args.base_url]
+    return demo_main(argv)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with one subparser per command."""
     parser = argparse.ArgumentParser(prog="live-actor", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
+    demo = sub.add_parser("demo", help="run the demo on the embedded fake server")
+    demo.add_argument("--backend", choices=("asyncio", "trio"), default="trio")
+    demo.add_argument("--base-url", default=None, help="endpoint (default: embedded fake)")
+    demo.add_argument("--api-key", default="demo-key")
+    demo.set_defaults(handler=_demo)
     fake = sub.add_parser("fake-server", help="run a local fake Gemini Live API server")
     fake.add_argument("--port", type=int, default=8765, help="TCP port (0 = any free port)")
     fake.add_argument("--host", default="127.0.0.1", help="bind address")
