@@ -182,7 +182,7 @@ class Session:
         self._commands_in, self._commands_out = anyio.create_memory_object_stream[Entry](
             self.options.command_buffer
         )
-        self._send_lock = anyio.Lock()
+        self._send_lock = anyio.Lock(fast_acquire=True)
         self._commands_in_flight = 0
         self._commands_idle = anyio.Event()
         self._commands_idle.set()
@@ -229,16 +229,38 @@ class Session:
         if self.closed.is_set() or self._close_requested.is_set():
             raise self._closed_error()
         entry = self.core.accept(message)
+        conn = self._connection
+        if (
+            conn is not None
+            and self._commands_in_flight == 0
+            and not self._send_lock.locked()
+            and self.core.can_send_now
+        ):
+            # Fast path: nothing is queued ahead of this command, so sending it from
+            # the caller's task keeps the order and saves a task switch per audio
+            # chunk.  Transports never tear a frame when the caller is cancelled.
+            async with self._send_lock:
+                frame = self.core.dispatch(entry)
+                if frame is not None:
+                    with contextlib.suppress(TransportClosed):
+                        await conn.transport.send(frame)
+            return
         self._commands_in_flight += 1
         if self._commands_idle.is_set():
             self._commands_idle = anyio.Event()
         try:
-            await self._commands_in.send(entry)
+            try:
+                self._commands_in.send_nowait(entry)
+            except anyio.WouldBlock:
+                await self._commands_in.send(entry)  # backpressure
         except (anyio.ClosedResourceError, anyio.BrokenResourceError):
             self._commands_in_flight -= 1
+            self.core.ledger.stats.drop("session closed", entry)
             raise self._closed_error() from None
         except BaseException:
+            # Cancelled while waiting for room: never handed over, so accounted here.
             self._commands_in_flight -= 1
+            self.core.ledger.stats.drop("cancelled before it was queued", entry)
             raise
 
     def _closed_error(self) -> SessionClosedError:
@@ -440,6 +462,13 @@ class Session:
         self.core.begin_close()
         self.core.finish_close()
         dropped = self.core.ledger.drop_all("session closed")
+        while True:  # accepted but never dispatched (close timed out): counted, not lost
+            try:
+                leftover = self._commands_out.receive_nowait()
+            except (anyio.WouldBlock, anyio.EndOfStream, anyio.ClosedResourceError):
+                break
+            self.core.ledger.stats.drop("session closed before it could be sent", leftover)
+            dropped.append(leftover)
         for scope in self._tool_scopes.values():
             scope.cancel()
         self._commands_in.close()
@@ -699,7 +728,9 @@ class Session:
     async def _after_ready(self, conn: _Connection, log: Any) -> None:
         """Replay the ledger, then release the first connect()."""
         restored = conn.resuming
-        dropped_before = self.core.ledger.stats.dropped
+        stats = self.core.ledger.stats
+        dropped_before = stats.dropped
+        replayed_before = stats.replayed
         history: list[ClientMessage] = []
         if (
             not restored
@@ -717,8 +748,8 @@ class Session:
             except TransportClosed:
                 return  # the reader sees the close and ends the incarnation
         if self.core.connection > 1 or self._restart_count:
-            replayed = len(frames) - len(history)
-            dropped = self.core.ledger.stats.dropped - dropped_before
+            replayed = stats.replayed - replayed_before
+            dropped = stats.dropped - dropped_before
             log.info(
                 "live_actor.supervisor.resumed",
                 state_restored=restored,
@@ -787,9 +818,10 @@ class Session:
         budget = self.options.transport.close_timeout
         if not closing and conn.go_away_at is not None:
             budget = min(budget, max(0.05, (conn.go_away_at - anyio.current_time()) / 2))
-        async with self._send_lock:
-            with anyio.CancelScope(shield=True), anyio.move_on_after(budget):
-                await conn.transport.aclose(1000, reason)
+        # No send lock here: a send still in progress fails with TransportClosed and
+        # its entry stays in the ledger, to be replayed.
+        with anyio.CancelScope(shield=True):
+            await conn.transport.aclose(1000, reason, close_timeout=budget)
         tg.cancel_scope.cancel()
 
     async def _drain_commands(self) -> None:
@@ -800,16 +832,28 @@ class Session:
     # ------------------------------------------------------- commands
 
     async def _command_loop(self) -> None:
-        async for entry in self._commands_out:
+        """Move accepted commands to the socket, in order.
+
+        One wake-up drains everything already queued under a single hold of the
+        send lock: under load the per-message cost is the send itself.
+        """
+        receive_nowait = self._commands_out.receive_nowait
+        async for first in self._commands_out:
             async with self._send_lock:
-                frame = self.core.dispatch(entry)
-                conn = self._connection
-                if frame is not None and conn is not None:
-                    # On TransportClosed the ledger keeps the entry as sent-unconfirmed:
-                    # it is replayed after the reconnect.
-                    with contextlib.suppress(TransportClosed):
-                        await conn.transport.send(frame)
-            self._commands_in_flight -= 1
+                entry: Entry | None = first
+                while entry is not None:
+                    frame = self.core.dispatch(entry)
+                    conn = self._connection
+                    if frame is not None and conn is not None:
+                        # On TransportClosed the ledger keeps the entry as sent but
+                        # unconfirmed: it is replayed after the reconnect.
+                        with contextlib.suppress(TransportClosed):
+                            await conn.transport.send(frame)
+                    self._commands_in_flight -= 1
+                    try:
+                        entry = receive_nowait()
+                    except (anyio.WouldBlock, anyio.EndOfStream):
+                        entry = None
             if self._commands_in_flight == 0:
                 self._commands_idle.set()
 

@@ -409,18 +409,28 @@ def _make_converter(*, strict: bool) -> cattrs.Converter:
             json_name = cls._json_names.get(field.name, camel(field.name))
             specs.append((field.name, json_name, unstructure_hook(hints[field.name])))
 
-        def unstructure(obj: _Wire) -> dict[str, Any]:
-            out: dict[str, Any] = {}
-            for name, json_name, hook in specs:
-                value = getattr(obj, name)
-                if value is not None:
-                    out[json_name] = value if hook is None else hook(value)
-            if obj.extra:
-                for key, value in obj.extra.items():
-                    out.setdefault(key, value)
-            return out
-
-        return unstructure
+        # Generated straight-line code, as cattrs does: one attribute read and one
+        # ``None`` test per field, no loop or tuple unpacking on the per-frame path.
+        namespace: dict[str, Any] = {}
+        lines = ["def unstructure(obj):", "    d = obj.__dict__", "    out = {}"]
+        for position, (name, json_name, hook) in enumerate(specs):
+            lines.append(f"    v = d[{name!r}]")
+            lines.append("    if v is not None:")
+            if hook is None:
+                lines.append(f"        out[{json_name!r}] = v")
+            else:
+                namespace[f"hook{position}"] = hook
+                lines.append(f"        out[{json_name!r}] = hook{position}(v)")
+        lines += [
+            "    extra = d['extra']",
+            "    if extra:",
+            "        for key, value in extra.items():",
+            "            out.setdefault(key, value)",
+            "    return out",
+        ]
+        exec("\n".join(lines), namespace)  # built from attribute and JSON names only
+        generated: UnstructureFn = namespace["unstructure"]
+        return generated
 
     conv.register_unstructure_hook_factory(_is_wire, wire_unstructure_factory)
     return conv

@@ -306,6 +306,11 @@ class SessionCore:
         self._validate(message)
         return self.ledger.accept(message)
 
+    @property
+    def can_send_now(self) -> bool:
+        """Would :meth:`dispatch` emit a frame right away (not queue it)?"""
+        return self._can_send and not self._draining and not self._replay_pending
+
     def dispatch(self, entry: Entry) -> str | None:
         """The frame to send for an accepted command now, or ``None`` if queued.
 
@@ -313,7 +318,7 @@ class SessionCore:
         what the user handed over); they are queued while dialling, during the
         replay after a reconnect and while draining for a goAway rotation.
         """
-        if self._can_send and not self._draining and not self._replay_pending:
+        if self.can_send_now:
             return self._emit(entry, replay=False)
         if self.status is SessionStatus.CLOSED:
             self.ledger.stats.drop("session closed", entry)
@@ -361,17 +366,14 @@ class SessionCore:
 
     def _validate(self, message: ClientMessage) -> None:
         if isinstance(message, RealtimeInput):
-            fields = sum(
-                value is not None
-                for value in (
-                    message.audio,
-                    message.video,
-                    message.text,
-                    message.activity_start,
-                    message.activity_end,
-                    message.audio_stream_end,
-                    message.media_chunks,
-                )
+            fields = (
+                (message.audio is not None)
+                + (message.video is not None)
+                + (message.text is not None)
+                + (message.activity_start is not None)
+                + (message.activity_end is not None)
+                + (message.audio_stream_end is not None)
+                + (message.media_chunks is not None)
             )
             if fields != 1:
                 raise LocalProtocolError(

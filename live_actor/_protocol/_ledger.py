@@ -80,6 +80,17 @@ def triggers_turn(message: ClientMessage) -> bool:
     return False
 
 
+_RATES: dict[str, int] = {}
+
+
+def _sample_rate(mime_type: str) -> int:
+    rate = _RATES.get(mime_type)
+    if rate is None:
+        match = _RATE_RE.search(mime_type)
+        rate = _RATES[mime_type] = int(match.group(1)) if match else 16000
+    return rate
+
+
 def media_seconds(message: ClientMessage) -> float:
     """Play-out duration of an audio chunk (s16le mono); frames count as 0."""
     if not isinstance(message, RealtimeInput):
@@ -87,11 +98,11 @@ def media_seconds(message: ClientMessage) -> float:
     blobs = [message.audio] if message.audio is not None else list(message.media_chunks or ())
     total = 0.0
     for blob in blobs:
-        if blob is None or blob.data is None or not (blob.mime_type or "").startswith("audio/"):
+        if blob is None or blob.data is None:
             continue
-        match = _RATE_RE.search(blob.mime_type or "")
-        rate = int(match.group(1)) if match else 16000
-        total += len(blob.data) / (2 * rate)
+        mime = blob.mime_type or ""
+        if mime.startswith("audio/"):
+            total += len(blob.data) / (2 * _sample_rate(mime))
     return total
 
 
@@ -109,6 +120,8 @@ class Entry:
     #: a server reply proves the message was consumed (rule 3).
     answered: bool = False
     replays: int = 0
+    #: play-out duration for audio (computed once, used by the ring).
+    seconds: float = 0.0
 
 
 @attrs.define
@@ -130,7 +143,7 @@ class LedgerStats:
         self.dropped_reasons[reason] = self.dropped_reasons.get(reason, 0) + 1
         if entry.media:
             self.dropped_media += 1
-            self.dropped_media_seconds += media_seconds(entry.message)
+            self.dropped_media_seconds += entry.seconds
 
 
 class Ledger:
@@ -163,7 +176,14 @@ class Ledger:
     def accept(self, message: ClientMessage) -> Entry:
         self._seq += 1
         self.stats.accepted += 1
-        return Entry(self._seq, message, is_media(message), triggers_turn(message))
+        media = is_media(message)
+        return Entry(
+            self._seq,
+            message,
+            media,
+            triggers_turn(message),
+            seconds=media_seconds(message) if media else 0.0,
+        )
 
     def queue(self, entry: Entry) -> None:
         """Rule 6: hold a command until a connection is ready."""
@@ -171,12 +191,11 @@ class Ledger:
         if entry.media:
             # Bound queued media like the ring so a long outage cannot grow memory.
             queued_media = [e for e in self._queued if e.media]
-            seconds = sum(media_seconds(e.message) for e in queued_media)
-            seconds += media_seconds(entry.message)
+            seconds = sum(e.seconds for e in queued_media) + entry.seconds
             while queued_media and seconds > self.media_buffer_seconds + 1e-9:
                 oldest = queued_media.pop(0)
                 self._queued.remove(oldest)
-                seconds -= media_seconds(oldest.message)
+                seconds -= oldest.seconds
                 self.stats.drop("media buffer full while reconnecting", oldest)
             if self.media_policy == "drop":
                 self.stats.drop("media policy drop while reconnecting", entry)
@@ -193,7 +212,7 @@ class Ledger:
         else:
             self.stats.sent += 1
         if entry.media:
-            seconds = media_seconds(entry.message)
+            seconds = entry.seconds
             self._media.append((entry, seconds))
             self._media_seconds += seconds
             while self._media and self._media_seconds > self.media_buffer_seconds + 1e-9:

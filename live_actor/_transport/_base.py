@@ -197,8 +197,11 @@ class Transport(Protocol):
         """
         ...
 
-    async def aclose(self, code: int = 1000, reason: str = "") -> None:
-        """Close gracefully (close frame, wait at most ``close_timeout`` for the reply).
+    async def aclose(
+        self, code: int = 1000, reason: str = "", *, close_timeout: float | None = None
+    ) -> None:
+        """Close gracefully (close frame, wait at most ``close_timeout`` — or the
+        ``close_timeout`` argument — for the reply, then drop the connection).
 
         Idempotent, safe to call concurrently, and never raises because the socket is
         already dead: there is nothing useful a caller could do with such an error.

@@ -104,7 +104,9 @@ class MemoryTransport:
         except (anyio.EndOfStream, anyio.ClosedResourceError, anyio.BrokenResourceError):
             raise self._error(self._peer_closed) from None
 
-    async def aclose(self, code: int = 1000, reason: str = "") -> None:
+    async def aclose(
+        self, code: int = 1000, reason: str = "", *, close_timeout: float | None = None
+    ) -> None:
         """Close this side; the peer sees ``code``/``reason`` after its pending frames."""
         check_close_code(code)
         if self._closed is not None:

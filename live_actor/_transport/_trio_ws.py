@@ -140,10 +140,20 @@ class TrioWebsocketTransport:
             raise TypeError(f"frame must be str or bytes, not {type(frame).__name__}")
         if self._shutting_down:
             raise self._closed_error()
-        try:
-            await self._ws.send_message(frame)
-        except ConnectionClosed:
-            raise self._closed_error() from None
+        # Cancelling trio's send_all halfway tears the frame and corrupts the stream,
+        # so the write is shielded; a peer that stops reading for longer than
+        # ``close_timeout`` gets the connection dropped instead of a torn frame.
+        with trio.CancelScope(shield=True):
+            with trio.move_on_after(self._options.close_timeout) as write_scope:
+                try:
+                    await self._ws.send_message(frame)
+                except ConnectionClosed:
+                    raise self._closed_error() from None
+            if write_scope.cancelled_caught:
+                self._begin_close(1011, "send timed out")
+                await self._shutdown(1011, "send timed out", 0.0)
+                raise self._closed_error()
+        await trio.lowlevel.checkpoint_if_cancelled()
 
     async def receive(self) -> str | bytes:
         """Return the next message; :class:`TransportClosed` once closed."""
@@ -154,8 +164,11 @@ class TrioWebsocketTransport:
         except ConnectionClosed:
             raise self._closed_error() from None
 
-    async def aclose(self, code: int = 1000, reason: str = "") -> None:
-        """Close with ``code``/``reason``; idempotent, bounded by ``close_timeout``.
+    async def aclose(
+        self, code: int = 1000, reason: str = "", *, close_timeout: float | None = None
+    ) -> None:
+        """Close with ``code``/``reason``; idempotent, bounded by ``close_timeout``
+        (or ``close_timeout``), after which the TCP stream is closed forcefully.
 
         A second (or concurrent) call waits for the first one to finish.  If the
         peer closed first, its code and reason are kept: the later ``receive`` errors
@@ -166,7 +179,7 @@ class TrioWebsocketTransport:
             await self._closed.wait()
             return
         self._begin_close(code, clip_reason(reason))
-        await self._shutdown(code, clip_reason(reason))
+        await self._shutdown(code, clip_reason(reason), close_timeout)
 
     async def wait_closed(self) -> None:
         """Return once :meth:`aclose` (ours or the keepalive's) has finished."""
@@ -179,10 +192,11 @@ class TrioWebsocketTransport:
         if self._close_info() is None:
             self._local = (code, reason)
 
-    async def _shutdown(self, code: int, reason: str) -> None:
+    async def _shutdown(self, code: int, reason: str, close_timeout: float | None = None) -> None:
         self._keepalive_scope.cancel()
         try:
-            with trio.move_on_after(self._options.close_timeout):
+            limit = self._options.close_timeout if close_timeout is None else close_timeout
+            with trio.move_on_after(limit):
                 # Sends the close frame, wakes any task blocked in get_message(),
                 # then waits for the peer's close frame.
                 await self._ws.aclose(code, reason or None)

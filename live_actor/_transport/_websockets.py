@@ -128,8 +128,11 @@ class WebsocketsTransport:
         except ConnectionClosed as exc:
             raise self._closed_error(exc) from None
 
-    async def aclose(self, code: int = 1000, reason: str = "") -> None:
-        """Close with ``code``/``reason``; idempotent, bounded by ``close_timeout``.
+    async def aclose(
+        self, code: int = 1000, reason: str = "", *, close_timeout: float | None = None
+    ) -> None:
+        """Close with ``code``/``reason``; idempotent, bounded by ``close_timeout``
+        (or ``close_timeout``), after which the TCP connection is aborted.
 
         ``websockets``' own ``close()`` is idempotent and waits for the first call to
         finish; if the peer closed first its code and reason are kept.
@@ -143,7 +146,10 @@ class WebsocketsTransport:
         try:
             # Bounded by close_timeout inside websockets; the outer bound only
             # guards against a stuck write buffer.
-            with anyio.move_on_after(self._options.close_timeout + 1.0):
+            limit = (
+                self._options.close_timeout + 1.0 if close_timeout is None else close_timeout
+            )
+            with anyio.move_on_after(limit):
                 await self._conn.close(code, reason)
         except (ConnectionClosed, OSError):
             pass  # already dead: nothing left to do gracefully

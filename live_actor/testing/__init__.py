@@ -18,6 +18,40 @@ Quick start::
         session = conn.session       # stable across resumptions
         assert session.control_texts() == ["hello", "my name is Alice"]
 
+Close codes (reason texts are exact; details in ``_setup``, ``_http``, ``_conn``):
+
+=====  ==============================================================================
+1000   lifetime cut after ``goAway`` (``go_away_cut="drop"``: abrupt, client sees 1006)
+1001   server stopping
+1007   invalid setup/message ("Request contains an invalid argument."), setup not
+       first, bad base64, unknown tool-call id, native-audio model asked for TEXT,
+       activity markers while automatic VAD is on
+1008   credentials refused (sent after the client's first message; or HTTP 401/403 at
+       the upgrade with ``reject_auth_at_upgrade=True``), unknown model ("models/X is
+       not found for API version V, or is not supported for bidiGenerateContent"),
+       unknown/expired resumption handle ("Session resumption handle is invalid or
+       has expired."), session duration limit, ephemeral token spent/expired
+1009   client message larger than ``max_message_size``
+1011   "Internal error occurred.": resume while the session's previous socket is still
+       open, ``conn.close()`` default, ``FaultPlan.error_1011_rate``
+=====  ==============================================================================
+
+Sessions across resumptions: the first setup (no handle) creates a session with a
+stable id (``"session-1"`` ...); every handle maps back to it
+(``server.session_for_handle(h)``) and a resumed connection joins the same
+:class:`Session`.  ``Session.received`` is the ledger of every client message (with
+per-connection ``index``, setup = 0, and ``connection`` number within the session);
+``Session.consumed``/``control_texts()`` is what the current state contains, so a
+lossless client shows each control message exactly once there.
+
+Fault injection (thread-safe, synchronous, callable from asyncio or trio tests):
+``conn.drop()``, ``conn.close(code, reason)``, ``conn.go_away(time_left)``,
+``conn.stall(seconds)``, ``conn.send_raw(data, raw_tcp=False)``,
+``conn.send_json(msg)``, and ``FakeLiveServer(fault_plan=FaultPlan(seed=..., ...))``
+or ``server.set_fault_plan(...)``.  Waiting helpers are awaitable on both backends
+(``await server.wait_for_connection(n)``, ``await server.wait_for(predicate)``; wrap
+them in ``anyio.fail_after``) with ``*_sync`` twins for plain threads.
+
 Speech in tests: ``speech("hello") + silence(600)`` is 16 kHz PCM that the fake
 VAD hears as one utterance and transcribes back to ``"hello"``; the model's audio
 replies use the same scheme at 24 kHz, so ``transcribe(reply_pcm)`` recovers the

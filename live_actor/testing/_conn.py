@@ -37,7 +37,6 @@ from typing import TYPE_CHECKING, Any, Final
 
 import orjson
 import trio
-import wsproto
 import wsproto.events as wse
 from wsproto.connection import Connection as WsConnection
 from wsproto.connection import ConnectionState
@@ -79,6 +78,28 @@ SESSION_LIMIT: Final = "Session duration limit exceeded."
 MANUAL_ACTIVITY: Final = (
     "Explicit activity control is not supported when automatic activity detection is enabled."
 )
+
+
+_MEDIA: Final = ("realtimeInput.audio", "realtimeInput.video", "realtimeInput.mediaChunks")
+
+
+def _strip_blob(blob: Any) -> Any:
+    if not isinstance(blob, dict) or not isinstance(blob.get("data"), str):
+        return blob
+    out = {k: v for k, v in blob.items() if k != "data"}
+    out["byteCount"] = len(blob["data"].rstrip("=")) * 3 // 4
+    return out
+
+
+def _strip_media(body: dict[str, Any]) -> dict[str, Any]:
+    """Ledger form of a media message: payload replaced by its size (bounded memory)."""
+    out = dict(body)
+    for field in ("audio", "video"):
+        if field in out:
+            out[field] = _strip_blob(out[field])
+    if isinstance(out.get("mediaChunks"), list):
+        out["mediaChunks"] = [_strip_blob(b) for b in out["mediaChunks"]]
+    return out
 
 
 class _Turn:
@@ -537,7 +558,11 @@ class ServerConnection:
             server_connection=self.number,
             index=index,
             kind=kind,
-            message={key: body},
+            message={
+                key: body
+                if self._core.ledger_media or not kind.startswith(_MEDIA)
+                else _strip_media(body)
+            },
             time=trio.current_time(),
             text=text,
             call_ids=call_ids,
@@ -1076,6 +1101,3 @@ class ServerConnection:
     async def wait_closed_in_server(self) -> None:
         """Server-thread helper: wait until the connection is closed."""
         await self._closed_event.wait()
-
-
-_ = wsproto  # keep the import visible for readers: framing is wsproto's

@@ -15,7 +15,7 @@ import itertools
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import trio
 from wsproto.connection import Connection as WsConnection
@@ -60,6 +60,8 @@ class Core:
         record_sent: bool,
         max_message_size: int,
         close_timeout: float,
+        ledger_media: bool = False,
+        max_handles: int = 64,
     ) -> None:
         self.api_keys = api_keys
         self.bearer_tokens = bearer_tokens
@@ -80,6 +82,8 @@ class Core:
         self.record_sent = record_sent
         self.max_message_size = max_message_size
         self.close_timeout = close_timeout
+        self.ledger_media = ledger_media
+        self.max_handles = max_handles
         self.tokens = TokenStore()
         self.rest = RestApp(
             live_models=sorted(known_models),
@@ -184,6 +188,9 @@ class Core:
             last_consumed_index=conn.last_consumed_index,
         )
         session._handles.append(handle)
+        # bounded memory: only the most recent handles of a session stay valid
+        while len(session._handles) > self.max_handles:
+            self.handles.pop(session._handles.pop(0), None)
         return handle
 
     def kill_handles(self, session: Session) -> None:
@@ -254,6 +261,3 @@ class Core:
                 waker()
             except Exception:  # a waiter whose loop is gone must not hurt the server
                 self.remove_waker(waker)
-
-
-_ = Any

@@ -36,7 +36,6 @@ from wsproto.connection import Connection as WsConnection
 from wsproto.connection import ConnectionType
 from wsproto.utilities import generate_accept_token
 
-from ._conn import ServerConnection
 from ._rest import error_body
 from ._setup import Reject
 from ._tokens import EphemeralToken
@@ -44,7 +43,14 @@ from ._tokens import EphemeralToken
 if TYPE_CHECKING:
     from ._core import Core
 
-__all__ = ["AuthInfo", "WsRoute", "match_ws_path", "serve_stream"]
+__all__ = [
+    "AuthInfo",
+    "WsRoute",
+    "evaluate_auth",
+    "match_ws_path",
+    "normalise_path",
+    "serve_stream",
+]
 
 _GEMINI = re.compile(
     r"^/ws/google\.ai\.generativelanguage\.(v1alpha|v1beta|v1)\.GenerativeService\."
@@ -262,7 +268,3 @@ async def _upgrade(
         headers=headers,
     )
     await connection.run()
-
-
-__all__ += ["evaluate_auth", "normalise_path"]
-_ = ServerConnection

@@ -96,6 +96,9 @@ class FakeLiveServer:
     * ``record_sent``: keep every server message in ``connection.sent`` (tests).
     * ``max_message_size``: larger client messages close with 1009.
     * ``close_timeout``: how long a server close waits for the client's close frame.
+    * ``ledger_media``: keep audio/video payloads in ledger entries (default: the
+      ``data`` field is replaced by ``byteCount`` so long chaos runs stay small).
+    * ``max_handles``: resumption handles kept valid per session (oldest expire first).
     * ``clock``: a trio clock for the server loop (e.g. ``trio.testing.MockClock()``).
     """
 
@@ -123,6 +126,8 @@ class FakeLiveServer:
         record_sent: bool = False,
         max_message_size: int = 16 * 1024 * 1024,
         close_timeout: float = 2.0,
+        ledger_media: bool = False,
+        max_handles: int = 64,
         clock: trio.abc.Clock | None = None,
     ) -> None:
         self.host = host
@@ -149,6 +154,8 @@ class FakeLiveServer:
             record_sent=record_sent,
             max_message_size=max_message_size,
             close_timeout=close_timeout,
+            ledger_media=ledger_media,
+            max_handles=max_handles,
         )
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()

@@ -95,7 +95,7 @@ class Session:
 
     @property
     def handles(self) -> list[str]:
-        """Every resumption handle issued for this session, oldest first."""
+        """The still-valid resumption handles of this session, oldest first."""
         return list(self._handles)
 
     def control_texts(self) -> list[str]:

@@ -39,7 +39,6 @@ OPAQUE_KEYS: Final = frozenset(
         "responseJsonSchema",
         "labels",
         "partialArgs",
-        "bidiGenerateContentSetupRaw",
     }
 )
 

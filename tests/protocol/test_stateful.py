@@ -87,9 +87,9 @@ class SessionLogic(RuleBasedStateMachine):
         self.call_seq += 1
         call_id = f"c{self.call_seq}"
         self.open_calls.add(call_id)
-        self.core.receive(json.dumps(
-            {"toolCall": {"functionCalls": [{"id": call_id, "name": "f", "args": {}}]}}
-        ))
+        self.core.receive(
+            json.dumps({"toolCall": {"functionCalls": [{"id": call_id, "name": "f", "args": {}}]}})
+        )
 
     @precondition(lambda self: bool(self.open_calls))
     @rule(data=st.data())
@@ -122,8 +122,9 @@ class SessionLogic(RuleBasedStateMachine):
     def send_text(self, text: str, complete: bool) -> None:
         label = f"{len(self.texts_accepted)}:{text}"
         frame = self.core.send(
-            ClientContent(turns=(Content(role="user", parts=(Part(text=label),)),),
-                          turn_complete=complete)
+            ClientContent(
+                turns=(Content(role="user", parts=(Part(text=label),)),), turn_complete=complete
+            )
         )
         self.texts_accepted.append(label)
         if frame is not None:

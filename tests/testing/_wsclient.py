@@ -152,10 +152,9 @@ async def connect(
         headers.setdefault("x-goog-api-key", key)
     lib = sniffio.current_async_library()
     if lib == "trio":
-        import trio_websocket
-
         # own the TCP stream: trio-websocket leaks it when the upgrade is refused
         import trio
+        import trio_websocket
 
         split = urlsplit(url)
         resource = split.path + (f"?{split.query}" if split.query else "")
@@ -176,10 +175,16 @@ async def connect(
                 finally:
                     with trio.move_on_after(2):
                         await ws.aclose()
+                    # after a protocol error trio-websocket's reader can wait forever
+                    await stream.aclose()
+                    nursery.cancel_scope.cancel()
         except BaseExceptionGroup as group:
             rejected, _rest = group.split(trio_websocket.ConnectionRejected)
             if rejected is None:
-                raise
+                inner: BaseException = group
+                while isinstance(inner, BaseExceptionGroup) and len(inner.exceptions) == 1:
+                    inner = inner.exceptions[0]
+                raise inner from None
             exc = rejected.exceptions[0]
             assert isinstance(exc, trio_websocket.ConnectionRejected)
             raise Rejected(exc.status_code) from None

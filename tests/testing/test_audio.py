@@ -13,7 +13,7 @@ import pytest
 from live_actor.testing import FakeLiveServer, silence, speech, tone, transcribe
 from live_actor.testing._vad import ActivityEnd, ActivityStart, EnergyVad, VadSettings
 
-from ._wsclient import Client, connect, texts
+from ._wsclient import Client, connect
 
 pytestmark = pytest.mark.anyio
 DATA = pathlib.Path(__file__).parent.parent / "data"
@@ -149,7 +149,9 @@ async def test_end_sensitivity_low_needs_longer_silence(server: FakeLiveServer) 
 
 async def test_audio_stream_end_flushes(server: FakeLiveServer) -> None:
     async with connect(server.live_url()) as ws:
-        await ws.setup(realtimeInputConfig={"automaticActivityDetection": {"silenceDurationMs": 5000}})
+        await ws.setup(
+            realtimeInputConfig={"automaticActivityDetection": {"silenceDurationMs": 5000}}
+        )
         await stream(ws, speech("flush me"))
         await ws.send({"realtimeInput": {"audioStreamEnd": True}})
         messages = await ws.turn()
@@ -209,7 +211,9 @@ async def test_video_frames_counted(server: FakeLiveServer) -> None:
         await ws.setup()
         for _ in range(3):
             await ws.send(sample)
-        await ws.send({"realtimeInput": {"mediaChunks": [{"mimeType": "image/png", "data": "AAAA"}]}})
+        await ws.send(
+            {"realtimeInput": {"mediaChunks": [{"mimeType": "image/png", "data": "AAAA"}]}}
+        )
         await ws.send({"realtimeInput": {"text": "done"}})
         await ws.turn()
     conn = server.connections[0]

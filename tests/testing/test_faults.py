@@ -83,12 +83,17 @@ async def test_wait_for_predicate_and_sync_forms(server: FakeLiveServer) -> None
             )
         assert entry.index == 1
         await ws.turn()
-        assert await anyio.to_thread.run_sync(server.wait_for_connection_sync) is session.connections[0]
+        assert (
+            await anyio.to_thread.run_sync(server.wait_for_connection_sync)
+            is session.connections[0]
+        )
 
 
 async def test_ledger_control_messages_in_order(server: FakeLiveServer) -> None:
     async with connect(server.live_url()) as ws:
-        await ws.setup(**TEXT, realtimeInputConfig={"automaticActivityDetection": {"disabled": True}})
+        await ws.setup(
+            **TEXT, realtimeInputConfig={"automaticActivityDetection": {"disabled": True}}
+        )
         await ws.send({"realtimeInput": {"activityStart": {}}})
         await ws.send({"realtimeInput": {"audio": {"data": "AAAA", "mimeType": "audio/pcm"}}})
         await ws.send({"realtimeInput": {"activityEnd": {}}})
@@ -108,8 +113,13 @@ async def test_ledger_control_messages_in_order(server: FakeLiveServer) -> None:
 
 def test_fault_plan_is_deterministic() -> None:
     plan = FaultPlan(seed=7, drop_rate=0.1, error_1011_rate=0.1, go_away_rate=0.1, stall_rate=0.1)
-    draws = [[plan.draw(plan.rng(n)) for _ in range(50)] for n in (1, 2)]
-    again = [[plan.draw(plan.rng(n)) for _ in range(50)] for n in (1, 2)]
+
+    def run(n: int) -> list[tuple[str, float] | None]:
+        rng = plan.rng(n)
+        return [plan.draw(rng) for _ in range(50)]
+
+    draws = [run(1), run(2)]
+    again = [run(1), run(2)]
     assert draws == again and draws[0] != draws[1]
     kinds = {d[0] for d in draws[0] + draws[1] if d}
     assert kinds == {"drop", "1011", "go_away", "stall"}
@@ -173,8 +183,10 @@ async def test_chaos_fifty_sessions(make_server: Callable[..., FakeLiveServer]) 
                         await ws.send({"realtimeInput": {"text": f"client {n} turn {turns}"}})
                         msgs = await ws.turn()
                         msgs += await ws.recv_until(
-                            lambda m: "sessionResumptionUpdate" in m
-                            and m["sessionResumptionUpdate"]["resumable"]
+                            lambda m: (
+                                "sessionResumptionUpdate" in m
+                                and m["sessionResumptionUpdate"]["resumable"]
+                            )
                         )
                         assert f"client {n} turn {turns}" in texts(msgs)
                         handle = msgs[-1]["sessionResumptionUpdate"]["newHandle"]
@@ -198,7 +210,9 @@ async def test_fast_audio_stream_throughput(server: FakeLiveServer) -> None:
         {"realtimeInput": {"audio": {"data": "AAAA" * 214, "mimeType": "audio/pcm;rate=16000"}}}
     )
     async with connect(server.live_url()) as ws:
-        await ws.setup(realtimeInputConfig={"automaticActivityDetection": {"silenceDurationMs": 100}})
+        await ws.setup(
+            realtimeInputConfig={"automaticActivityDetection": {"silenceDurationMs": 100}}
+        )
         start = time.monotonic()
         for _ in range(3000):
             await ws.send_raw(chunk)
@@ -214,3 +228,35 @@ def _b64(data: bytes) -> str:
     import base64
 
     return base64.b64encode(data).decode()
+
+
+async def test_ledger_media_stripped_and_handles_bounded(
+    make_server: Callable[..., FakeLiveServer],
+) -> None:
+    server = make_server(max_handles=1)
+    async with connect(server.live_url()) as ws:
+        await ws.setup(sessionResumption={}, **TEXT)
+        first = (await ws.recv())["sessionResumptionUpdate"]["newHandle"]
+        await ws.send({"realtimeInput": {"audio": {"data": "AAAAAA==", "mimeType": "audio/pcm"}}})
+        await ws.text_turn("x")
+        await ws.recv()
+    session = server.sessions[0]
+    assert session.received[1].message == {
+        "realtimeInput": {"audio": {"mimeType": "audio/pcm", "byteCount": 4}}
+    }
+    assert len(session.handles) == 1  # only the newest stays valid
+    with pytest.raises(KeyError):
+        server.session_for_handle(first)
+    assert server.session_for_handle(session.handles[-1]) is session
+
+
+async def test_stop_closes_open_connections_with_1001() -> None:
+    server = FakeLiveServer(chunk_delay=0).start()
+    try:
+        async with connect(server.live_url()) as ws:
+            await ws.setup()
+            await anyio.to_thread.run_sync(server.stop)
+            closed = await ws.closed()
+    finally:
+        server.stop()
+    assert (closed.code, closed.reason) == (1001, "Server shutting down.")

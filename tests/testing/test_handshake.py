@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pathlib
 from collections.abc import Callable
 
 import pytest
@@ -13,6 +14,7 @@ from ._wsclient import Rejected, connect
 
 pytestmark = pytest.mark.anyio
 
+RICH_SETUP = (pathlib.Path(__file__).parent.parent / "data" / "setup_rich.json").read_text()
 GEMINI_V1BETA = "/ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent"
 
 
@@ -181,8 +183,7 @@ async def test_second_setup_rejected(server: FakeLiveServer) -> None:
 async def test_sdk_rich_setup_sample_accepted(make_server: Callable[..., FakeLiveServer]) -> None:
     """samples/setup_rich.json (mixed casing, every feature), minus its stale handle."""
     server = make_server(extra_models=["probe-echo"])
-    with open(_data("setup_rich.json")) as f:
-        setup = json.load(f)
+    setup = json.loads(RICH_SETUP)
     del setup["setup"]["sessionResumption"]["handle"]
     async with connect(server.live_url()) as ws:
         await ws.send(setup)
@@ -196,7 +197,12 @@ async def test_sdk_rich_setup_sample_accepted(make_server: Callable[..., FakeLiv
     assert conn.config.compression and conn.config.input_transcription
 
 
-def _data(name: str) -> str:
-    import pathlib
-
-    return str(pathlib.Path(__file__).parent.parent / "data" / name)
+async def test_async_context_manager_on_this_backend() -> None:
+    async with FakeLiveServer(chunk_delay=0) as server:
+        assert server.url.startswith("ws://127.0.0.1:")
+        assert server.http_url == server.url.replace("ws://", "http://")
+        async with connect(server.live_url()) as ws:
+            assert await ws.setup() == {"setupComplete": {}}
+        conn = await server.wait_for_connection()
+        assert conn.api_version == "v1beta" and conn.headers["x-goog-api-key"] == "test-key"
+    assert server.errors == []

@@ -37,9 +37,7 @@ async def test_updates_and_resume_restores_facts(server: FakeLiveServer) -> None
     session = server.session_for_handle(handle)
     assert session.id == "session-1"
     async with connect(server.live_url()) as ws:
-        assert await ws.setup(sessionResumption={"handle": handle}, **TEXT) == {
-            "setupComplete": {}
-        }
+        assert await ws.setup(sessionResumption={"handle": handle}, **TEXT) == {"setupComplete": {}}
         await next_handle(ws)
         assert texts(await ws.text_turn("what is my name?")) == "Your name is Alice."
     assert len(server.sessions) == 1
@@ -82,7 +80,14 @@ async def test_bad_handle_closes_1008(
             handle = await next_handle(ws)
         await anyio.sleep(0.3)
     async with connect(server.live_url()) as ws:
-        await ws.send({"setup": {"model": "models/gemini-2.0-flash-exp", "sessionResumption": {"handle": handle}}})
+        await ws.send(
+            {
+                "setup": {
+                    "model": "models/gemini-2.0-flash-exp",
+                    "sessionResumption": {"handle": handle},
+                }
+            }
+        )
         closed = await ws.closed()
     assert (closed.code, closed.reason) == (
         1008,
@@ -96,7 +101,12 @@ async def test_resume_while_old_socket_open_is_1011(server: FakeLiveServer) -> N
         handle = await next_handle(old)
         async with connect(server.live_url()) as new:
             await new.send(
-                {"setup": {"model": "models/gemini-2.0-flash-exp", "sessionResumption": {"handle": handle}}}
+                {
+                    "setup": {
+                        "model": "models/gemini-2.0-flash-exp",
+                        "sessionResumption": {"handle": handle},
+                    }
+                }
             )
             closed = await new.closed()
         assert (closed.code, closed.reason) == (1011, "Internal error occurred.")
@@ -132,7 +142,9 @@ async def test_transparent_carries_last_consumed_index(server: FakeLiveServer) -
 
 
 @pytest.mark.parametrize("cut", ["close", "drop"])
-async def test_lifetime_go_away_then_cut(make_server: Callable[..., FakeLiveServer], cut: str) -> None:
+async def test_lifetime_go_away_then_cut(
+    make_server: Callable[..., FakeLiveServer], cut: str
+) -> None:
     server = make_server(connection_lifetime=0.6, go_away_notice=0.4, go_away_cut=cut)
     async with connect(server.live_url()) as ws:
         await ws.setup()
@@ -154,7 +166,14 @@ async def test_session_duration_limit(make_server: Callable[..., FakeLiveServer]
             closed = await ws.closed()
     assert (closed.code, closed.reason) == (1008, "Session duration limit exceeded.")
     async with connect(server.live_url()) as ws:
-        await ws.send({"setup": {"model": "models/gemini-2.0-flash-exp", "sessionResumption": {"handle": handle}}})
+        await ws.send(
+            {
+                "setup": {
+                    "model": "models/gemini-2.0-flash-exp",
+                    "sessionResumption": {"handle": handle},
+                }
+            }
+        )
         assert (await ws.closed()).code == 1008
 
 

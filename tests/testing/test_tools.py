@@ -28,7 +28,10 @@ def tools_setup(behavior: str = "BLOCKING") -> dict[str, Any]:
                     {
                         "name": "get_weather",
                         "behavior": behavior,
-                        "parameters": {"type": "OBJECT", "properties": {"city": {"type": "STRING"}}},
+                        "parameters": {
+                            "type": "OBJECT",
+                            "properties": {"city": {"type": "STRING"}},
+                        },
                     },
                     {"name": "turn_on_lights"},
                 ]
@@ -108,7 +111,9 @@ async def test_parallel_calls(server: FakeLiveServer) -> None:
 
 
 @pytest.mark.parametrize("bad_id", ["function-call-999", None])
-async def test_unknown_or_missing_id_closes_1007(server: FakeLiveServer, bad_id: str | None) -> None:
+async def test_unknown_or_missing_id_closes_1007(
+    server: FakeLiveServer, bad_id: str | None
+) -> None:
     async with connect(server.live_url()) as ws:
         await ws.setup(**tools_setup())
         await ask(ws, "get_weather")

@@ -195,14 +195,17 @@ def test_scripted_responder_is_pure() -> None:
         session_id="s",
     )
     assert r.respond(ctx) == r.respond(ctx) == Reply(text="Your dog is Rex.")
-    assert re.fullmatch(r"I heard 1\.50 seconds of audio\.", r.respond(
-        TurnContext(
-            history=[],
-            user_text="",
-            functions={},
-            response_modality="AUDIO",
-            system_instruction="",
-            session_id="s",
-            audio_seconds=1.5,
-        )
-    ).text)
+    assert re.fullmatch(
+        r"I heard 1\.50 seconds of audio\.",
+        r.respond(
+            TurnContext(
+                history=[],
+                user_text="",
+                functions={},
+                response_modality="AUDIO",
+                system_instruction="",
+                session_id="s",
+                audio_seconds=1.5,
+            )
+        ).text,
+    )
