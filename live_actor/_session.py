@@ -303,6 +303,8 @@ class Session:
 
     async def run(self) -> None:
         """The session's life, run in the supervisor's task group; never raises."""
+        if self.closed.is_set():  # closed before its task even started
+            return
         self._started = True
         try:
             async with anyio.create_task_group() as tg:
@@ -778,6 +780,8 @@ class Session:
         Owned by the actor and independent of reads: a silent server cannot
         make it miss the deadline.
         """
+        if self._close_requested.is_set():  # close() came while this connection was dialled
+            conn.rotate_now.set()
         while not conn.rotate_now.is_set():
             if conn.go_away_at is None:
                 async with anyio.create_task_group() as waiters:

@@ -253,3 +253,23 @@ async def test_bad_api_key_is_rejected(server: FakeLiveServer) -> None:
         assert "bad-key-XYZ" not in str(caught.value)
     finally:
         strict.stop()
+
+
+async def test_close_while_connecting_does_not_hang(server: FakeLiveServer) -> None:
+    async with live_actor.Supervisor() as sup:
+        session = await sup.start_session(text_config(), api_key=API_KEY, base_url=server.url)
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(session.connect)
+            await anyio.sleep(0)
+            with anyio.fail_after(10):
+                await session.close()
+        assert session.status is SessionStatus.CLOSED
+
+
+async def test_close_before_the_session_task_started(server: FakeLiveServer) -> None:
+    async with live_actor.Supervisor() as sup:
+        session = await sup.start_session(text_config(), api_key=API_KEY, base_url=server.url)
+        await session.close()
+        assert session.status is SessionStatus.CLOSED
+        with pytest.raises(SessionClosedError):
+            await session.send_client_content("nope")
