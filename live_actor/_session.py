@@ -239,11 +239,14 @@ class Session:
             # Fast path: nothing is queued ahead of this command, so sending it from
             # the caller's task keeps the order and saves a task switch per audio
             # chunk.  Transports never tear a frame when the caller is cancelled.
-            async with self._send_lock:
+            self._send_lock.acquire_nowait()  # free, checked above; no checkpoint needed
+            try:
                 frame = self.core.dispatch(entry)
                 if frame is not None:
                     with contextlib.suppress(TransportClosed):
                         await conn.transport.send(frame)
+            finally:
+                self._send_lock.release()
             return
         self._commands_in_flight += 1
         if self._commands_idle.is_set():

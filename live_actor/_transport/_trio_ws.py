@@ -140,20 +140,20 @@ class TrioWebsocketTransport:
             raise TypeError(f"frame must be str or bytes, not {type(frame).__name__}")
         if self._shutting_down:
             raise self._closed_error()
-        # Cancelling trio's send_all halfway tears the frame and corrupts the stream,
-        # so the write is shielded; a peer that stops reading for longer than
-        # ``close_timeout`` gets the connection dropped instead of a torn frame.
-        with trio.CancelScope(shield=True):
-            with trio.move_on_after(self._options.close_timeout) as write_scope:
-                try:
-                    await self._ws.send_message(frame)
-                except ConnectionClosed:
-                    raise self._closed_error() from None
-            if write_scope.cancelled_caught:
-                self._begin_close(1011, "send timed out")
-                await self._shutdown(1011, "send timed out", 0.0)
-                raise self._closed_error()
-        await trio.lowlevel.checkpoint_if_cancelled()
+        try:
+            await self._ws.send_message(frame)
+        except ConnectionClosed:
+            raise self._closed_error() from None
+        except trio.Cancelled:
+            # trio's send_all only suspends while the socket buffer is full, and a
+            # cancellation there may leave half a frame written: the stream can no
+            # longer be trusted, so drop the connection (the session reconnects and
+            # replays) instead of risking a torn frame or an un-cancellable write.
+            if not self._shutting_down:
+                self._begin_close(1011, "send cancelled mid-frame")
+                with trio.CancelScope(shield=True):
+                    await self._shutdown(1011, "send cancelled mid-frame", 0.0)
+            raise
 
     async def receive(self) -> str | bytes:
         """Return the next message; :class:`TransportClosed` once closed."""
