@@ -237,6 +237,9 @@ class SessionCore:
             for call in message.tool_call.function_calls or ():
                 if call.id:
                     self.pending_tool_calls[call.id] = call
+            self.ledger.calls_issued(
+                self.connection, [c.id for c in message.tool_call.function_calls or () if c.id]
+            )
         if message.tool_call_cancellation is not None:
             for call_id in message.tool_call_cancellation.ids or ():
                 self.pending_tool_calls.pop(call_id, None)
@@ -244,6 +247,7 @@ class SessionCore:
             self._turn_usage = message.usage_metadata
         if content is not None and content.turn_complete:
             self.in_turn = False
+            self.ledger.turn_completed(self.connection)
             self._commit_turn_usage()
         update = message.session_resumption_update
         if update is not None:

@@ -15,14 +15,23 @@ Rules (read top to bottom, as in h11's ``_state.py``):
    consumed (``lastConsumedClientMessageIndex``): entries of the current
    connection up to that index are pruned; the rest is replayed first.
 3. Without it (Gemini API) a resumable handle covers what the server had
-   consumed when it issued the handle.  From the order of events: everything
-   sent before the handle arrived is covered, *except* a turn-triggering
-   message (``clientContent`` with ``turnComplete``, ``realtimeInput.text``,
-   ``activityEnd``) that no model turn has started after — the service only
-   issues resumable handles while idle, so a resumable handle that overtakes
-   the answer was issued before that message was consumed.  A non-triggering
-   control message still in flight when the handle was issued cannot be told
-   apart; use ``transparent`` resumption (Vertex AI) for exactly-once.
+   consumed when it issued the handle, and the service only issues resumable
+   handles while idle (no turn generating, no tool call pending).  So, from
+   the order of events on the handle's connection:
+
+   * a turn-triggering message (``clientContent`` with ``turnComplete``,
+     ``realtimeInput.text``, ``activityEnd``) is covered when it is the k-th
+     trigger sent on the connection, at least k turns completed before the
+     handle arrived, and a model turn started after it was sent (a handle
+     that overtakes the answer was issued before the message was consumed);
+   * a ``toolResponse`` answering a call issued on the connection is covered:
+     the call was pending until the server consumed it, and a pending call
+     makes handles non-resumable;
+   * any other control message is covered once a trigger sent after it is
+     (the server consumes in order); until then it is kept and replayed.
+
+   Kept messages are replayed; a consumed one may then arrive twice (never
+   lost).  ``transparent`` resumption (Vertex AI) is exact.
 4. Audio and video go to a bounded ring (``media_buffer_seconds``); on a
    reconnect they are replayed or dropped by policy, oldest first when the
    ring overflows, and every drop is counted.
@@ -122,6 +131,8 @@ class Entry:
     replays: int = 0
     #: play-out duration for audio (computed once, used by the ring).
     seconds: float = 0.0
+    #: for turn triggers: 1-based position among the triggers of its connection.
+    ordinal: int = 0
 
 
 @attrs.define
@@ -170,6 +181,11 @@ class Ledger:
         self._queued: collections.deque[Entry] = collections.deque()
         #: call ids answered on some connection (rule 5).
         self._answered_calls: set[str] = set()
+        #: connection -> triggers sent / turns completed on it (rule 3).
+        self._triggers: dict[int, int] = {}
+        self._completed: dict[int, int] = {}
+        #: connection -> call ids the server issued on it (rule 3).
+        self._issued_calls: dict[int, set[str]] = {}
 
     # ----------------------------------------------------------- accepting
 
@@ -206,6 +222,8 @@ class Ledger:
         entry.connection = connection
         entry.index = index
         entry.answered = False
+        if entry.turn:
+            entry.ordinal = self._triggers[connection] = self._triggers.get(connection, 0) + 1
         if replay:
             entry.replays += 1
             self.stats.replayed += 1
@@ -238,6 +256,24 @@ class Ledger:
             if entry.connection == connection:
                 entry.answered = True
 
+    def turn_completed(self, connection: int) -> None:
+        """A ``turnComplete`` arrived on ``connection`` (rule 3)."""
+        self._completed[connection] = self._completed.get(connection, 0) + 1
+
+    def calls_issued(self, connection: int, call_ids: Iterable[str]) -> None:
+        """The server issued these function calls on ``connection`` (rule 3)."""
+        self._issued_calls.setdefault(connection, set()).update(call_ids)
+
+    def _covered_without_index(self, entry: Entry, connection: int) -> bool:
+        if entry.turn:
+            return entry.answered and self._completed.get(connection, 0) >= entry.ordinal
+        message = entry.message
+        if isinstance(message, ToolResponse):
+            issued = self._issued_calls.get(connection, set())
+            ids = [r.id for r in message.function_responses or ()]
+            return bool(ids) and all(call_id in issued for call_id in ids)
+        return False
+
     def handle_received(self, connection: int, last_consumed_index: int | None) -> None:
         """A resumable handle arrived on ``connection``: prune what it covers.
 
@@ -248,24 +284,39 @@ class Ledger:
         about them.
         """
         kept: collections.deque[Entry] = collections.deque()
-        for entry in self._unconfirmed:
-            if entry.connection != connection:
-                kept.append(entry)
-            elif self.transparent:
-                if last_consumed_index is None:
-                    kept.append(entry)
-                elif entry.index is not None and entry.index <= last_consumed_index:
+        #: index of the last message of this connection the handle provably holds.
+        frontier = -1
+        if self.transparent:
+            if last_consumed_index is not None:
+                frontier = last_consumed_index
+            for entry in self._unconfirmed:
+                if (
+                    entry.connection == connection
+                    and entry.index is not None
+                    and entry.index <= frontier
+                ):
                     self.stats.confirmed += 1
                 else:
                     kept.append(entry)
-            elif entry.turn and not entry.answered:
-                kept.append(entry)
-            else:
-                self.stats.confirmed += 1
+        else:
+            # Walk backwards: a covered message covers every earlier message of its
+            # connection (the server consumes in order).
+            for entry in reversed(self._unconfirmed):
+                if entry.connection != connection:
+                    kept.appendleft(entry)
+                    continue
+                if frontier >= 0 or self._covered_without_index(entry, connection):
+                    frontier = max(frontier, entry.index if entry.index is not None else -1)
+                    self.stats.confirmed += 1
+                else:
+                    kept.appendleft(entry)
         self._unconfirmed = kept
-        # Media of this connection reached the state the handle captures.
+        # Audio and video up to the frontier are in the state the handle captures;
+        # later chunks may still be in flight and stay in the ring (rule 4).
         self._media = collections.deque(
-            (entry, seconds) for entry, seconds in self._media if entry.connection != connection
+            (entry, seconds)
+            for entry, seconds in self._media
+            if entry.connection != connection or entry.index is None or entry.index > frontier
         )
         self._media_seconds = sum(seconds for _entry, seconds in self._media)
 

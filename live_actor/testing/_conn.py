@@ -962,12 +962,15 @@ class ServerConnection:
                     break
                 await turn.wake.wait()
                 turn.wake = trio.Event()
+            # The turn is over before its last frames go out: input arriving while
+            # they are queued starts a new turn instead of "interrupting" this one,
+            # which would send a second turnComplete for the same turn.
+            if self._reply is turn:
+                self._reply = None
             await self._emit({"serverContent": {"generationComplete": True}})
             await self._emit(
                 {"serverContent": {"turnComplete": True}, "usageMetadata": self._usage(turn)}
             )
-            if self._reply is turn:
-                self._reply = None
             await self._resumption_update()
             while self._queued and self._reply is None:
                 text, seconds = self._queued.popleft()

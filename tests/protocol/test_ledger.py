@@ -41,15 +41,39 @@ def test_transparent_prunes_by_last_consumed_index() -> None:
     assert ledger.stats.confirmed == 2
 
 
-def test_gemini_keeps_unanswered_turn_triggers_only() -> None:
+def test_gemini_covers_only_what_the_order_of_events_proves() -> None:
     ledger = Ledger()
-    send(ledger, text("answered"), 1, 1)
+    send(ledger, text("context before", turn_complete=False), 1, 1)
+    send(ledger, text("answered"), 1, 2)
     ledger.turn_started(1)
-    send(ledger, text("context", turn_complete=False), 1, 2)
-    send(ledger, text("in flight"), 1, 3)
+    ledger.turn_completed(1)
+    send(ledger, text("context", turn_complete=False), 1, 3)
+    send(ledger, text("in flight"), 1, 4)
     ledger.handle_received(1, None)
-    send(ledger, text("after handle"), 1, 4)
-    assert texts(ledger.replay_plan()) == ["in flight", "after handle"]
+    send(ledger, text("after handle"), 1, 5)
+    # the covered trigger covers the context before it; the rest is replayed
+    assert texts(ledger.replay_plan()) == ["context", "in flight", "after handle"]
+    assert ledger.stats.confirmed == 2
+
+
+def test_gemini_trigger_needs_its_own_completed_turn() -> None:
+    ledger = Ledger()
+    send(ledger, text("first"), 1, 1)
+    send(ledger, text("second"), 1, 2)
+    ledger.turn_started(1)  # the first reply started after both were sent...
+    ledger.turn_completed(1)  # ...but only one turn completed: "second" is unproven
+    ledger.handle_received(1, None)
+    assert texts(ledger.replay_plan()) == ["second"]
+
+
+def test_gemini_tool_response_to_an_issued_call_is_covered() -> None:
+    ledger = Ledger()
+    ledger.calls_issued(1, ["c1"])
+    tr = ToolResponse(function_responses=(FunctionResponse(id="c1", name="f", response={}),))
+    send(ledger, text("ctx", turn_complete=False), 1, 1)
+    send(ledger, tr, 1, 2)
+    ledger.handle_received(1, None)
+    assert ledger.replay_plan() == []
 
 
 def test_tool_responses_go_first_and_once() -> None:

@@ -45,6 +45,7 @@ class SessionLogic(RuleBasedStateMachine):
         self.open_calls: set[str] = set()
         self.answered_on_wire: dict[tuple[int, str], int] = {}
         self.covered_calls: set[str] = set()
+        self.issued_on: dict[str, int] = {}
         self.texts_accepted: list[str] = []
         self.texts_on_wire: set[str] = set()
         self.connect()
@@ -77,8 +78,11 @@ class SessionLogic(RuleBasedStateMachine):
         self.core.receive(json.dumps({"sessionResumptionUpdate": update}))
         if resumable and not empty:
             self.best_handle = self.handle_seq
+            # provably in the resumed state: answered on the connection that issued the call
             self.covered_calls |= {
-                call_id for (conn, call_id) in self.answered_on_wire if conn == self.core.connection
+                call_id
+                for (conn, call_id) in self.answered_on_wire
+                if conn == self.core.connection == self.issued_on.get(call_id)
             }
 
     @precondition(lambda self: self.core.status is SessionStatus.READY)
@@ -87,6 +91,7 @@ class SessionLogic(RuleBasedStateMachine):
         self.call_seq += 1
         call_id = f"c{self.call_seq}"
         self.open_calls.add(call_id)
+        self.issued_on[call_id] = self.core.connection
         self.core.receive(
             json.dumps({"toolCall": {"functionCalls": [{"id": call_id, "name": "f", "args": {}}]}})
         )

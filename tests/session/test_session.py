@@ -6,6 +6,7 @@ import datetime
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 import pytest
 
 import live_actor
@@ -260,7 +261,7 @@ async def test_close_while_connecting_does_not_hang(server: FakeLiveServer) -> N
         session = await sup.start_session(text_config(), api_key=API_KEY, base_url=server.url)
         async with anyio.create_task_group() as tg:
             tg.start_soon(session.connect)
-            await anyio.sleep(0)
+            await anyio.lowlevel.checkpoint()
             with anyio.fail_after(10):
                 await session.close()
         assert session.status is SessionStatus.CLOSED
