@@ -32,9 +32,10 @@ Rules (read top to bottom, as in h11's ``_state.py``):
 
    Kept messages are replayed; a consumed one may then arrive twice (never
    lost).  ``transparent`` resumption (Vertex AI) is exact.
-4. Audio and video go to a bounded ring (``media_buffer_seconds``); on a
-   reconnect they are replayed or dropped by policy, oldest first when the
-   ring overflows, and every drop is counted.
+4. Audio and video go to a bounded ring (``media_buffer_seconds``).  A handle
+   removes the chunks up to the last message it provably holds; on a reconnect
+   the rest are replayed or dropped by policy, oldest first when the ring
+   overflows, and every drop is counted.
 5. Tool responses for calls issued on a connection that died are replayed
    first, and never twice for the same call id.
 6. Commands accepted while not ready are queued in order and sent after the
