@@ -832,9 +832,16 @@ class Session:
         tg.cancel_scope.cancel()
 
     async def _drain_commands(self) -> None:
-        """On close: let the command task send what the user already handed over."""
+        """On close: let what the user already handed over reach the socket.
+
+        Waits for the command task to empty the stream and for a send in
+        progress (the direct path) to finish, bounded by ``shutdown_timeout``;
+        what is left then is counted as dropped by ``_finish``.
+        """
         with anyio.move_on_after(self.options.shutdown_timeout):
             await self._commands_idle.wait()
+            async with self._send_lock:
+                pass
 
     # ------------------------------------------------------- commands
 

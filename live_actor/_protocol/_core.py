@@ -342,11 +342,9 @@ class SessionCore:
         if not self._can_send:
             raise LocalProtocolError(f"cannot replay while {self.status}")
         self._replay_pending = False
+        plan = self.ledger.replay_plan()  # before the prefix joins the ledger
         frames = [self._emit(self.ledger.accept(message), replay=False) for message in prefix]
-        frames.extend(
-            self._emit(entry, replay=entry.connection is not None)
-            for entry in self.ledger.replay_plan()
-        )
+        frames.extend(self._emit(entry, replay=entry.connection is not None) for entry in plan)
         return frames
 
     def begin_draining(self) -> None:

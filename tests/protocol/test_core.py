@@ -279,3 +279,15 @@ def test_go_away_is_recorded() -> None:
     core = core_in(S.READY)
     core.receive(frame({"goAway": {"timeLeft": "0.5s"}}))
     assert core.go_away_time_left == 0.5
+
+
+def test_replay_prefix_is_sent_once_before_the_replay() -> None:
+    core = core_in(S.READY)
+    core.connection_lost()
+    core.send(text("queued"))
+    core.start_connection()
+    core.setup_frame(SETUP)
+    core.receive(frame({"setupComplete": {}}))
+    frames = core.replay_frames(prefix=[text("history")])
+    texts = [json.loads(f)["clientContent"]["turns"][0]["parts"][0]["text"] for f in frames]
+    assert texts == ["history", "queued"]

@@ -228,3 +228,60 @@ async def test_lifecycle_events_in_the_stream(server: FakeLiveServer) -> None:
             if isinstance(event, live_actor.Resumed):
                 break
         assert live_actor.Reconnecting in kinds
+
+
+async def test_credentials_provider_is_called_before_every_dial(server: FakeLiveServer) -> None:
+    calls: list[int] = []
+
+    async def provider() -> live_actor.ApiKey:
+        calls.append(len(calls) + 1)
+        return live_actor.ApiKey(f"key-{len(calls)}")
+
+    async with open_session(
+        text_config(), credentials=provider, base_url=server.url, policy=NO_JITTER
+    ) as session:
+        (await server.wait_for_connection()).drop()
+        await server.wait_for_connection(2)
+        await session.wait_ready()
+        assert session.connection == 2
+    assert calls == [1, 2]
+    keys = [c.headers.get("x-goog-api-key") for c in server.connections]
+    assert keys == ["key-1", "key-2"]
+
+
+@pytest.mark.parametrize("restart", ["transient", "permanent"])
+async def test_server_1000_without_go_away(server: FakeLiveServer, restart: str) -> None:
+    async with open_session(
+        text_config(), api_key=API_KEY, base_url=server.url, policy=NO_JITTER, restart=restart
+    ) as session:
+        (await server.wait_for_connection()).close(1000, "")
+        if restart == "permanent":
+            await server.wait_for_connection(2)
+            await session.wait_ready()
+            assert session.status is SessionStatus.READY
+        else:
+            await session.wait_closed()
+            assert session.close_code == 1000
+            assert len(server.connections) == 1
+
+
+async def test_fresh_fallback_reseeds_the_history_the_user_kept() -> None:
+    short = FakeLiveServer(chunk_delay=0, handle_ttl=0.05, close_timeout=0.5).start()
+    kept = [live_actor.Content(role="user", parts=[live_actor.Part(text="my name is Dora")])]
+    options = live_actor.SessionOptions(history=lambda: kept)
+    try:
+        async with Supervisor(policy=NO_JITTER, options=options) as sup:
+            session = await sup.start_session(text_config(), api_key=API_KEY, base_url=short.url)
+            await session.connect()
+            await session.send_client_content("my name is Dora")
+            await session.receive_turn()
+            await anyio.sleep(0.2)  # every handle expires
+            (await short.wait_for_connection()).drop()
+            await session.send_client_content("what is my name")
+            texts = []
+            with anyio.fail_after(10):
+                while not texts or not texts[-1].startswith(("Your name", "I don't know")):
+                    texts.append((await session.receive_turn()).text)  # maybe a replayed turn
+            assert texts[-1] == "Your name is Dora.", texts
+    finally:
+        short.stop()
