@@ -209,6 +209,8 @@ class Session:
         self._started = False
         #: the current connection is ready and the ledger's replay was sent.
         self._replayed = False
+        #: the connection close() ended with a close frame after its last command.
+        self._closed_gracefully_on: int | None = None
 
     # =================================================================== API
 
@@ -466,7 +468,9 @@ class Session:
         self.close_reason = reason
         self.core.begin_close()
         self.core.finish_close()
-        dropped = self.core.ledger.drop_all("session closed")
+        dropped = self.core.ledger.drop_all(
+            "session closed", delivered_connection=self._closed_gracefully_on
+        )
         while True:  # accepted but never dispatched (close timed out): counted, not lost
             try:
                 leftover = self._commands_out.receive_nowait()
@@ -807,6 +811,8 @@ class Session:
         if closing:
             await self._drain_commands()
             reason = "client closed the session"
+            if self._replayed:
+                self._closed_gracefully_on = conn.number
         else:
             self.core.begin_draining()
             log.info(

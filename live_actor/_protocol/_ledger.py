@@ -360,12 +360,24 @@ class Ledger:
         self._queued.clear()
         return tool + merged + queued
 
-    def drop_all(self, reason: str) -> list[Entry]:
-        """The session ended: everything not yet covered is dropped, counted."""
+    def drop_all(self, reason: str, *, delivered_connection: int | None = None) -> list[Entry]:
+        """The session ended: everything not delivered is dropped, counted.
+
+        Queued commands never went out.  Sent-but-unconfirmed ones count as
+        delivered only on ``delivered_connection`` (the connection the session
+        closed gracefully: the close frame follows them on the same stream);
+        those of a connection that died were waiting for a replay that will not
+        happen.
+        """
         dropped = list(self._queued)
+        dropped += [e for e in self._unconfirmed if e.connection != delivered_connection]
+        dropped += [e for e, _s in self._media if e.connection != delivered_connection]
         for entry in dropped:
             self.stats.drop(reason, entry)
         self._queued.clear()
+        self._unconfirmed.clear()
+        self._media.clear()
+        self._media_seconds = 0.0
         return dropped
 
     @property

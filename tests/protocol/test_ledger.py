@@ -114,3 +114,13 @@ def test_backoff_full_jitter_and_reset() -> None:
     assert [backoff.next_delay() for _ in range(4)] == [0.5, 1.0, 1.5, 0.75]
     backoff.reset()
     assert backoff.next_delay() == 0.5
+
+
+def test_close_counts_what_a_dead_connection_never_delivered() -> None:
+    ledger = Ledger()
+    send(ledger, text("on the dead connection"), 1, 1)
+    send(ledger, text("on the closed connection"), 2, 1)
+    ledger.queue(ledger.accept(text("never sent")))
+    dropped = ledger.drop_all("session closed", delivered_connection=2)
+    assert texts(dropped) == ["never sent", "on the dead connection"]
+    assert ledger.stats.dropped_reasons == {"session closed": 2}
