@@ -207,8 +207,11 @@ class SessionCore:
             return Received(None, exc)
         if self.status is SessionStatus.SETUP_PENDING:
             if message.setup_complete is None:
+                present = [name for name, value in vars(message).items() if value is not None]
                 raise RemoteProtocolError(
-                    "expected setupComplete as the first server message", field=None
+                    "expected setupComplete as the first server message, got "
+                    + (", ".join(present) or "an empty message"),
+                    field=None,
                 )
             self.status = SessionStatus.READY
             self.ever_ready = True

@@ -210,9 +210,11 @@ class ServerConnection:
         self._closing = False
         self._peer_closed = trio.Event()
         self._timer_wakeup = trio.Event()
-        lifetime = core.connection_lifetime
-        self._cut_at = self.opened_at + lifetime if lifetime else math.inf
-        self._go_away_at = self._cut_at - core.go_away_notice if lifetime else math.inf
+        # The lifetime clock starts at setupComplete (see _start_lifetime): a slow
+        # handshake, or a virtual clock jumping while the server waits for the
+        # client's setup, must not put a goAway before setupComplete.
+        self._cut_at = math.inf
+        self._go_away_at = math.inf
         self._reply: _Turn | None = None
         self._pending: dict[str, _Pending] = {}
         self._queued: deque[tuple[str, float]] = deque()
@@ -515,6 +517,12 @@ class ServerConnection:
                         self._faults_applied += 1
                         self._fault(drawn[0], drawn[1], planned=True)
 
+    def _start_lifetime(self) -> None:
+        lifetime = self._core.connection_lifetime
+        if lifetime:
+            self._cut_at = trio.current_time() + lifetime
+            self._go_away_at = self._cut_at - self._core.go_away_notice
+
     def _session_deadline(self) -> float:
         session, cfg = self.session, self.config
         if session is None or cfg is None or cfg.compression:
@@ -672,6 +680,7 @@ class ServerConnection:
         self.received[-1] = entry
         session._record(entry)
         self.state = "ready"
+        self._start_lifetime()
         await self._emit({"setupComplete": {}})
         await self._resumption_update()
         self._timer_wakeup.set()

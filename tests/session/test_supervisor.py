@@ -285,3 +285,40 @@ async def test_fresh_fallback_reseeds_the_history_the_user_kept() -> None:
             assert texts[-1] == "Your name is Dora.", texts
     finally:
         short.stop()
+
+
+async def test_hours_of_go_away_rotations_in_virtual_time() -> None:
+    """The fake server runs on trio's autojump MockClock: each 10-minute connection
+    lifetime passes at once, so two hours of rotations take well under a second."""
+    import trio.testing
+
+    server = FakeLiveServer(chunk_delay=0, clock=trio.testing.MockClock(autojump_threshold=0))
+    server.start()
+    try:
+        config = text_config(context_window_compression=True)
+        async with open_session(
+            config, api_key=API_KEY, base_url=server.url, policy=NO_JITTER
+        ) as session:
+            await session.send_client_content("my name is Eve")
+            await session.receive_turn()
+            resumed = 0
+            with anyio.fail_after(30):
+                async for event in session.events(lifecycle=True):
+                    if isinstance(event, live_actor.Resumed):
+                        assert event.state_restored
+                        resumed += 1
+                        if resumed == 12:
+                            break
+            await session.wait_ready()
+            await session.send_client_content("what is my name")
+            texts = []
+            with anyio.fail_after(10):
+                while not texts or not texts[-1].startswith("Your name"):
+                    texts.append((await session.receive_turn()).text)
+            assert texts[-1] == "Your name is Eve."
+        assert server.current_time() >= 2 * 3600 * 0.9  # 12 connections of 10 minutes
+        # every connection ended by a rotation or the server's lifetime cut: 1000 both
+        # (virtual server time may pass the cut before the client's real-time rotation)
+        assert {c.close_code for c in server.connections[:-1]} == {1000}
+    finally:
+        server.stop()
