@@ -149,6 +149,9 @@ class LedgerStats:
     dropped_media: int = 0
     dropped_media_seconds: float = 0.0
     dropped_reasons: dict[str, int] = attrs.Factory(dict)
+    #: sent on a connection that died, not yet replayed when the session closed:
+    #: the server may or may not have consumed them.
+    unconfirmed_at_close: int = 0
 
     def drop(self, reason: str, entry: Entry) -> None:
         self.dropped += 1
@@ -361,19 +364,22 @@ class Ledger:
         return tool + merged + queued
 
     def drop_all(self, reason: str, *, delivered_connection: int | None = None) -> list[Entry]:
-        """The session ended: everything not delivered is dropped, counted.
+        """The session ended: account for everything not known to be delivered.
 
-        Queued commands never went out.  Sent-but-unconfirmed ones count as
-        delivered only on ``delivered_connection`` (the connection the session
-        closed gracefully: the close frame follows them on the same stream);
-        those of a connection that died were waiting for a replay that will not
-        happen.
+        Queued commands never went out: dropped, with ``reason``.  Sent ones
+        count as delivered on ``delivered_connection`` (the connection the
+        session closed gracefully: the close frame follows them on the same
+        stream).  Those sent on a connection that died were waiting for a replay
+        that will not happen; the server may or may not have consumed them, so
+        they are counted in ``stats.unconfirmed_at_close`` and returned.
         """
         dropped = list(self._queued)
-        dropped += [e for e in self._unconfirmed if e.connection != delivered_connection]
-        dropped += [e for e, _s in self._media if e.connection != delivered_connection]
         for entry in dropped:
             self.stats.drop(reason, entry)
+        unknown = [e for e in self._unconfirmed if e.connection != delivered_connection]
+        unknown += [e for e, _s in self._media if e.connection != delivered_connection]
+        self.stats.unconfirmed_at_close += len(unknown)
+        dropped += unknown
         self._queued.clear()
         self._unconfirmed.clear()
         self._media.clear()

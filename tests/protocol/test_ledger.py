@@ -123,4 +123,5 @@ def test_close_counts_what_a_dead_connection_never_delivered() -> None:
     ledger.queue(ledger.accept(text("never sent")))
     dropped = ledger.drop_all("session closed", delivered_connection=2)
     assert texts(dropped) == ["never sent", "on the dead connection"]
-    assert ledger.stats.dropped_reasons == {"session closed": 2}
+    assert ledger.stats.dropped_reasons == {"session closed": 1}
+    assert ledger.stats.unconfirmed_at_close == 1
