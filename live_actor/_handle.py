@@ -237,6 +237,15 @@ class SessionHandle:
         ``audio`` as bytes is 16-bit little-endian mono PCM at 16 kHz; ``video``
         as bytes is one JPEG or PNG frame (detected from its header).
         """
+        if (
+            type(audio) is bytes
+            and video is None
+            and text is None
+            and not (activity_start or activity_end or audio_stream_end)
+            and media_chunks is None
+        ):  # the per-chunk hot path of a voice agent
+            await self._session.submit(RealtimeInput(audio=Blob(mime_type=AUDIO_MIME, data=audio)))
+            return
         given = sum(
             (
                 audio is not None,

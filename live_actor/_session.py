@@ -209,6 +209,8 @@ class Session:
         self._started = False
         #: the current connection is ready and the ledger's replay was sent.
         self._replayed = False
+        #: close() was called or the session ended: new commands are refused.
+        self._refusing = False
         #: the connection close() ended with a close frame after its last command.
         self._closed_gracefully_on: int | None = None
 
@@ -228,27 +230,31 @@ class Session:
 
     async def submit(self, message: ClientMessage) -> None:
         """Accept a command (validated now) and hand it to the command task."""
-        if self.closed.is_set() or self._close_requested.is_set():
+        if self._refusing:
             raise self._closed_error()
-        entry = self.core.accept(message)
+        core = self.core
+        entry = core.accept(message)
         conn = self._connection
+        lock = self._send_lock
         if (
             conn is not None
-            and self._commands_in_flight == 0
-            and not self._send_lock.locked()
-            and self.core.can_send_now
+            and not self._commands_in_flight
+            and not lock.locked()
+            and core.can_send_now
         ):
             # Fast path: nothing is queued ahead of this command, so sending it from
             # the caller's task keeps the order and saves a task switch per audio
             # chunk.  Transports never tear a frame when the caller is cancelled.
-            self._send_lock.acquire_nowait()  # free, checked above; no checkpoint needed
+            lock.acquire_nowait()  # free, checked above; no checkpoint needed
             try:
-                frame = self.core.dispatch(entry)
+                frame = core.dispatch(entry)
                 if frame is not None:
-                    with contextlib.suppress(TransportClosed):
+                    try:  # noqa: SIM105 - contextlib.suppress costs an object per audio chunk
                         await conn.transport.send(frame)
+                    except TransportClosed:
+                        pass  # kept by the ledger as sent-unconfirmed: replayed later
             finally:
-                self._send_lock.release()
+                lock.release()
             return
         self._commands_in_flight += 1
         if self._commands_idle.is_set():
@@ -297,6 +303,7 @@ class Session:
             self._finish(None, 1000, "closed before connect")
             self._commands_out.close()
             return
+        self._refusing = True
         self._close_requested.set()
         self.core.begin_close()
         conn = self._connection
@@ -466,6 +473,7 @@ class Session:
                 self.final_error.__cause__ = error
         self.close_code = code
         self.close_reason = reason
+        self._refusing = True
         self.core.begin_close()
         self.core.finish_close()
         dropped = self.core.ledger.drop_all(
