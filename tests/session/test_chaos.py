@@ -22,9 +22,10 @@ MESSAGES = 100
 AUDIO = b"\x01\x00" * 320  # 20 ms of 16 kHz PCM
 
 
-async def test_chaos_exactly_once() -> None:
+def _chaos_server(seed: int) -> FakeLiveServer:
+    """A fake server whose seeded plan drops, 1011s, goAways and stalls connections."""
     plan = FaultPlan(
-        seed=20261123,
+        seed=seed,
         drop_rate=0.004,
         error_1011_rate=0.004,
         go_away_rate=0.004,
@@ -33,7 +34,11 @@ async def test_chaos_exactly_once() -> None:
         go_away_time_left=(0.1, 0.5),
         grace_messages=1,
     )
-    server = FakeLiveServer(chunk_delay=0, fault_plan=plan, close_timeout=0.3).start()
+    return FakeLiveServer(chunk_delay=0, fault_plan=plan, close_timeout=0.3).start()
+
+
+async def test_chaos_exactly_once() -> None:
+    server = _chaos_server(seed=20261123)
     config = LiveConfig(
         model="gemini-live-2.5-flash-preview",
         auth="vertex_ai",
@@ -100,17 +105,7 @@ async def test_chaos_exactly_once() -> None:
 async def test_chaos_gemini_api_loses_nothing() -> None:
     """Without transparent resumption the order of events bounds what a handle covers:
     nothing is lost, first deliveries keep the order, a few messages may repeat."""
-    plan = FaultPlan(
-        seed=7,
-        drop_rate=0.004,
-        error_1011_rate=0.004,
-        go_away_rate=0.004,
-        stall_rate=0.004,
-        stall_seconds=(0.01, 0.1),
-        go_away_time_left=(0.1, 0.5),
-        grace_messages=1,
-    )
-    server = FakeLiveServer(chunk_delay=0, fault_plan=plan, close_timeout=0.3).start()
+    server = _chaos_server(seed=7)
     config = LiveConfig(
         model="gemini-live-2.5-flash-preview", generation_config={"response_modalities": ["TEXT"]}
     )
