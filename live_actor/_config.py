@@ -28,7 +28,7 @@ import re
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, Final, Literal, TypeAlias, TypeVar, cast, get_args
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import attrs
 
@@ -50,6 +50,7 @@ from ._protocol._messages import (
     SlidingWindow,
     Tool,
 )
+from ._transport._base import redact_url
 
 __all__ = [
     "DEFAULT_LOCATION",
@@ -58,7 +59,6 @@ __all__ = [
     "VERTEX_API_VERSION",
     "Auth",
     "LiveConfig",
-    "redact_url",
 ]
 
 Auth: TypeAlias = Literal["gemini", "vertex_ai"]
@@ -95,23 +95,6 @@ _W = TypeVar("_W")
 
 
 # ------------------------------------------------------------------ URL helpers
-
-
-def redact_url(url: str) -> str:
-    """``url`` without user info, with every query value replaced, for logs and reprs."""
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        port = parts.port
-    except ValueError:
-        return "<unparseable URL>"
-    if ":" in host:  # IPv6 literal
-        host = f"[{host}]"
-    netloc = f"{host}:{port}" if port is not None else host
-    query = "&".join(
-        f"{pair.split('=', 1)[0]}=REDACTED" if pair else "" for pair in parts.query.split("&")
-    )
-    return urlunsplit((parts.scheme, netloc, parts.path, query if parts.query else "", ""))
 
 
 def _base_url_repr(value: str | None) -> str:

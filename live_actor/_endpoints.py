@@ -26,8 +26,9 @@ from urllib.parse import urlsplit, urlunsplit
 import attrs
 
 from ._auth import ApiKey, BearerToken, Credentials, EphemeralToken
-from ._config import V1ALPHA, LiveConfig, redact_url
+from ._config import V1ALPHA, LiveConfig
 from ._errors import ConfigError
+from ._transport._base import redact_url
 
 __all__ = ["Endpoint", "build_endpoint", "rest_base_url"]
 

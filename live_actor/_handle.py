@@ -197,7 +197,8 @@ class SessionHandle:
 
     async def send(self, message: ClientMessage) -> None:
         """Send any client message object (except ``Setup``, which the session owns)."""
-        await self._session.submit(message)
+        session = self._session
+        await session.submit(session.accept(message))
 
     async def send_client_content(
         self,
@@ -244,7 +245,8 @@ class SessionHandle:
             and not (activity_start or activity_end or audio_stream_end)
             and media_chunks is None
         ):  # the per-chunk hot path of a voice agent
-            await self._session.submit(RealtimeInput(audio=Blob(mime_type=AUDIO_MIME, data=audio)))
+            session = self._session
+            await session.submit(session.accept_media(audio, AUDIO_MIME))
             return
         given = sum(
             (
@@ -277,7 +279,8 @@ class SessionHandle:
         else:
             chunks = tuple(_to_blob(c, "media_chunks", None) for c in media_chunks or ())
             message = RealtimeInput(media_chunks=chunks)
-        await self._session.submit(message)
+        session = self._session
+        await session.submit(session.accept(message))
 
     async def send_tool_response(
         self,

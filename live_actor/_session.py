@@ -61,6 +61,7 @@ from ._protocol._messages import (
     ToolResponse,
     replace,
 )
+from ._send_lock import SendLock
 from ._transport import (
     Transport,
     TransportClosed,
@@ -182,7 +183,7 @@ class Session:
         self._commands_in, self._commands_out = anyio.create_memory_object_stream[Entry](
             self.options.command_buffer
         )
-        self._send_lock = anyio.Lock(fast_acquire=True)
+        self._send_lock = SendLock()
         self._commands_in_flight = 0
         self._commands_idle = anyio.Event()
         self._commands_idle.set()
@@ -228,24 +229,33 @@ class Session:
         if self._first_error is not None:
             raise self._first_error
 
-    async def submit(self, message: ClientMessage) -> None:
-        """Accept a command (validated now) and hand it to the command task."""
+    def accept(self, message: ClientMessage) -> Entry:
+        """Validate a command now and give it its ledger entry (then :meth:`submit` it)."""
         if self._refusing:
             raise self._closed_error()
+        return self.core.accept(message)
+
+    def accept_media(self, data: bytes, mime_type: str, *, field: str = "audio") -> Entry:
+        """:meth:`accept` for one audio chunk or video frame (the per-chunk path)."""
+        if self._refusing:
+            raise self._closed_error()
+        return self.core.accept_media(data, mime_type, field=field)
+
+    async def submit(self, entry: Entry) -> None:
+        """Hand an accepted command to the socket, in order (sent now or queued)."""
         core = self.core
-        entry = core.accept(message)
         conn = self._connection
         lock = self._send_lock
         if (
             conn is not None
             and not self._commands_in_flight
-            and not lock.locked()
+            and not lock.held
             and core.can_send_now
         ):
             # Fast path: nothing is queued ahead of this command, so sending it from
             # the caller's task keeps the order and saves a task switch per audio
             # chunk.  Transports never tear a frame when the caller is cancelled.
-            lock.acquire_nowait()  # free, checked above; no checkpoint needed
+            lock.held = True  # free, checked above; no checkpoint needed
             try:
                 frame = core.dispatch(entry)
                 if frame is not None:
@@ -910,7 +920,7 @@ class Session:
                 result = await call_maybe_async(self.callbacks.on_tool_call, tool_call)
                 responses = _tool_responses(tool_call, result)
                 if responses:
-                    await self.submit(ToolResponse(function_responses=responses))
+                    await self.submit(self.accept(ToolResponse(function_responses=responses)))
         except SessionClosedError:
             pass
         except Exception as exc:

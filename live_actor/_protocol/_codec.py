@@ -39,8 +39,10 @@ import orjson
 from .._errors import ConfigError, RemoteProtocolError
 from ._messages import (
     CLIENT_MESSAGE_KEYS,
+    Blob,
     ClientMessage,
     Int64,
+    RealtimeInput,
     ServerMessage,
     _Wire,
 )
@@ -52,6 +54,7 @@ __all__ = [
     "encode_client_message",
     "encode_server_message",
     "format_duration",
+    "media_input",
     "parse_duration",
     "structure_config",
     "wire_converter",
@@ -511,8 +514,80 @@ def decode_client_message(frame: str | bytes | bytearray | memoryview) -> Client
 
 def encode_client_message(message: ClientMessage) -> str:
     """Encode a client message as the JSON text of one WebSocket text frame."""
+    if type(message) is RealtimeInput:
+        frame = _encode_media_input(message)
+        if frame is not None:
+            return frame
     key = CLIENT_MESSAGE_KEYS[type(message)]
     return orjson.dumps({key: _unstructure_wire(message)}).decode()
+
+
+# The per-chunk path of a voice agent: one audio chunk or video frame per
+# ``realtimeInput``.  It is built and encoded without the generic machinery
+# (frozen ``__init__``, generated unstructure, orjson of a nested dict), which
+# costs several microseconds per 20 ms chunk; the JSON is the same.
+
+_BLOB_DEFAULTS = {field.name: field.default for field in _fields(Blob)}
+_INPUT_DEFAULTS = {field.name: field.default for field in _fields(RealtimeInput)}
+_MEDIA_ONLY = {name: default for name, default in _INPUT_DEFAULTS.items() if name != "audio"}
+_MEDIA_ONLY.pop("video")
+#: MIME type -> its JSON string literal (MIME types of a session are few).
+_MIME_JSON: dict[str, str] = {}
+_b64encode = binascii.b2a_base64
+
+
+def media_input(data: bytes, mime_type: str, *, field: str = "audio") -> RealtimeInput:
+    """``RealtimeInput(<field>=Blob(mime_type=..., data=...))``, built directly.
+
+    Same instance as the keyword constructor, minus the frozen ``__init__``'s
+    per-field ``object.__setattr__`` (see ``_messages.wire``).
+    """
+    blob = object.__new__(Blob)
+    values = blob.__dict__
+    values.update(_BLOB_DEFAULTS)
+    values["mime_type"] = mime_type
+    values["data"] = data
+    message = object.__new__(RealtimeInput)
+    values = message.__dict__
+    values.update(_INPUT_DEFAULTS)
+    values[field] = blob
+    return message
+
+
+def _encode_media_input(message: RealtimeInput) -> str | None:
+    """The frame of a realtimeInput carrying one plain audio/video blob, else ``None``."""
+    fields = message.__dict__
+    audio = fields["audio"]
+    if audio is not None:
+        key, blob = "audio", audio
+        if fields["video"] is not None:
+            return None
+    else:
+        key, blob = "video", fields["video"]
+        if blob is None:
+            return None
+    for name, default in _MEDIA_ONLY.items():
+        if fields[name] is not default:
+            return None
+    if type(blob) is not Blob:
+        return None
+    values = blob.__dict__
+    data, mime = values["data"], values["mime_type"]
+    if values["extra"] or values["display_name"] is not None or type(data) is not bytes:
+        return None
+    encoded = _b64encode(data, newline=False).decode("ascii")
+    if mime is None:
+        return '{"realtimeInput":{"' + key + '":{"data":"' + encoded + '"}}}'
+    mime_json = _MIME_JSON.get(mime)
+    if mime_json is None:
+        if type(mime) is not str:
+            return None
+        mime_json = orjson.dumps(mime).decode()
+        if len(_MIME_JSON) < 64:
+            _MIME_JSON[mime] = mime_json
+    return (
+        '{"realtimeInput":{"' + key + '":{"mimeType":' + mime_json + ',"data":"' + encoded + '"}}}'
+    )
 
 
 def encode_server_message(message: ServerMessage) -> bytes:

@@ -42,7 +42,7 @@ from collections.abc import Mapping, Sequence
 import attrs
 
 from .._errors import LocalProtocolError, RemoteProtocolError, SessionClosedError
-from ._codec import decode_server_message, encode_client_message
+from ._codec import decode_server_message, encode_client_message, media_input
 from ._ledger import Entry, Ledger, MediaPolicy
 from ._messages import (
     ClientMessage,
@@ -131,6 +131,7 @@ class Received:
 
 
 _OPEN = (SessionStatus.SETUP_PENDING, SessionStatus.READY, SessionStatus.CLOSING)
+_NOT_SENDING = frozenset((SessionStatus.CLOSING, SessionStatus.CLOSED))
 
 
 class SessionCore:
@@ -308,10 +309,20 @@ class SessionCore:
 
     def accept(self, message: ClientMessage) -> Entry:
         """Validate a user command and give it a ledger entry (rules 7, 8)."""
-        if self.status in (SessionStatus.CLOSING, SessionStatus.CLOSED):
+        if self.status in _NOT_SENDING:
             raise SessionClosedError(f"cannot send: the session is {self.status}")
         self._validate(message)
         return self.ledger.accept(message)
+
+    def accept_media(self, data: bytes, mime_type: str, *, field: str = "audio") -> Entry:
+        """``accept(RealtimeInput(<field>=Blob(...)))`` for the per-chunk path.
+
+        One field by construction, so there is nothing to validate.
+        """
+        if self.status in _NOT_SENDING:
+            raise SessionClosedError(f"cannot send: the session is {self.status}")
+        message = media_input(data, mime_type, field=field)
+        return self.ledger.accept_media(message, message.__dict__[field])
 
     @property
     def can_send_now(self) -> bool:

@@ -53,6 +53,7 @@ from typing import Literal
 import attrs
 
 from ._messages import (
+    Blob,
     ClientContent,
     ClientMessage,
     RealtimeInput,
@@ -204,6 +205,16 @@ class Ledger:
             triggers_turn(message),
             seconds=media_seconds(message) if media else 0.0,
         )
+
+    def accept_media(self, message: RealtimeInput, blob: Blob) -> Entry:
+        """``accept`` for a message known to carry the one media ``blob`` (the hot path)."""
+        self._seq += 1
+        self.stats.accepted += 1
+        seconds = 0.0
+        mime = blob.mime_type
+        if mime is not None and mime.startswith("audio/") and blob.data is not None:
+            seconds = len(blob.data) / (2 * _sample_rate(mime))
+        return Entry(self._seq, message, True, False, seconds=seconds)
 
     def queue(self, entry: Entry) -> None:
         """Rule 6: hold a command until a connection is ready."""

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from typing import Final, Protocol, runtime_checkable
-from urllib.parse import parse_qsl, unquote_plus, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import attrs
 
@@ -32,6 +32,7 @@ __all__ = [
     "TransportConnectError",
     "TransportOptions",
     "check_close_code",
+    "check_frame",
     "redact_url",
 ]
 
@@ -232,33 +233,27 @@ REDACTED: Final = "REDACTED"
 
 
 def redact_url(url: str) -> str:
-    """Return ``url`` safe for logs and exceptions.
+    """Return ``url`` safe for logs, reprs and exceptions: the one redaction policy.
 
-    Values of credential-like query parameters (``key``, ``access_token``, ``token``,
-    ...) and any userinfo password become ``REDACTED``; the rest of the URL is kept
-    because the host, path and method name are what one needs to debug a connect
-    failure.  Never raises: an unparseable URL collapses to a placeholder rather than
-    being echoed back with its secret.
+    Every query value becomes ``REDACTED`` (a proxy's ``?tenant=`` or a custom
+    parameter may be as secret as ``?key=``; the names stay, they are what one
+    needs to debug), and so do a bare query value, the userinfo and a
+    fragment.  Scheme, host, port and path are kept.  Never raises: an
+    unparseable URL collapses to a placeholder rather than being echoed back
+    with its secret.
     """
     try:
         parts = urlsplit(url)
         netloc = parts.netloc
-        if "@" in netloc:
-            userinfo, _, hostport = netloc.rpartition("@")
-            user = userinfo.split(":", 1)[0]
-            netloc = f"{user}:{REDACTED}@{hostport}" if ":" in userinfo else f"{user}@{hostport}"
+        if "@" in netloc:  # a proxy's user name can be as telling as its password
+            netloc = f"{REDACTED}@{netloc.rpartition('@')[2]}"
         query = parts.query
         if query:
             shown: list[str] = []
             for item in query.split("&"):
                 name, eq, _ = item.partition("=")
-                if not eq:
-                    # A bare value ("?AIza...") may itself be the secret.
-                    shown.append(REDACTED)
-                elif unquote_plus(name).lower() in _SENSITIVE_PARAMS:
-                    shown.append(f"{name}={REDACTED}")
-                else:
-                    shown.append(item)
+                # A bare value ("?AIza...") may itself be the secret.
+                shown.append(f"{name}={REDACTED}" if eq else REDACTED if item else "")
             query = "&".join(shown)
         # Fragments never reach the server but may still hold a token copied from a browser.
         fragment = REDACTED if parts.fragment else ""
@@ -296,6 +291,19 @@ def has_header(headers: list[tuple[str, str]], name: str) -> bool:
     """Whether ``name`` is present, case-insensitively (HTTP header names are)."""
     lowered = name.lower()
     return any(key.lower() == lowered for key, _ in headers)
+
+
+def check_frame(frame: object) -> str | bytes:
+    """A frame as ``str`` (text message) or ``bytes`` (binary); ``TypeError`` otherwise.
+
+    Transports call this only when ``type(frame)`` is neither, keeping the
+    per-frame test to two identity checks.
+    """
+    if isinstance(frame, str | bytes):
+        return frame
+    if isinstance(frame, bytearray | memoryview):
+        return bytes(frame)
+    raise TypeError(f"frame must be str or bytes, not {type(frame).__name__}")
 
 
 def check_close_code(code: int) -> None:

@@ -26,6 +26,7 @@ from live_actor._transport._base import (
     ABNORMAL_CLOSURE,
     TransportClosed,
     check_close_code,
+    check_frame,
     clip_reason,
 )
 
@@ -80,10 +81,9 @@ class MemoryTransport:
 
     async def send(self, frame: str | bytes) -> None:
         """Queue ``frame`` for the peer; :class:`TransportClosed` once closed."""
-        if isinstance(frame, bytearray | memoryview):
-            frame = bytes(frame)
-        if not isinstance(frame, str | bytes):
-            raise TypeError(f"frame must be str or bytes, not {type(frame).__name__}")
+        kind = type(frame)
+        if kind is not str and kind is not bytes:
+            frame = check_frame(frame)
         if self._closed is not None:
             raise self._error()
         if self._peer_closed is not None:

@@ -49,6 +49,7 @@ from live_actor._transport._base import (
     TransportOptions,
     WsTarget,
     check_close_code,
+    check_frame,
     check_headers,
     clip_reason,
     has_header,
@@ -134,10 +135,9 @@ class TrioWebsocketTransport:
 
     async def send(self, frame: str | bytes) -> None:
         """Send ``frame`` as one text (``str``) or binary (``bytes``) message."""
-        if isinstance(frame, bytearray | memoryview):
-            frame = bytes(frame)
-        if not isinstance(frame, str | bytes):
-            raise TypeError(f"frame must be str or bytes, not {type(frame).__name__}")
+        kind = type(frame)
+        if kind is not str and kind is not bytes:
+            frame = check_frame(frame)
         if self._shutting_down:
             raise self._closed_error()
         try:

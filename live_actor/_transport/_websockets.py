@@ -33,6 +33,7 @@ from live_actor._transport._base import (
     TransportConnectError,
     TransportOptions,
     check_close_code,
+    check_frame,
     check_headers,
     clip_reason,
     has_header,
@@ -108,10 +109,9 @@ class WebsocketsTransport:
 
     async def send(self, frame: str | bytes) -> None:
         """Send ``frame`` as one text (``str``) or binary (``bytes``) message."""
-        if isinstance(frame, bytearray | memoryview):
-            frame = bytes(frame)
-        if not isinstance(frame, str | bytes):
-            raise TypeError(f"frame must be str or bytes, not {type(frame).__name__}")
+        kind = type(frame)
+        if kind is not str and kind is not bytes:
+            frame = check_frame(frame)
         if self._shutting_down:
             raise self._closed_error()
         try:

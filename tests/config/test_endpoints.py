@@ -197,7 +197,7 @@ def test_endpoint_repr_hides_header_values(
 def test_endpoint_repr_hides_url_userinfo() -> None:
     endpoint = build_endpoint(gemini(base_url="wss://u:SECRET-pw@gw.example"), ApiKey(KEY))
     assert "SECRET-pw" not in repr(endpoint)
-    assert endpoint.redacted_url.startswith("wss://gw.example/ws/")
+    assert endpoint.redacted_url.startswith("wss://REDACTED@gw.example/ws/")
     assert "u:SECRET-pw@" in endpoint.url  # the real URL keeps it for dialling
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import attrs
 import pytest
 
-from live_actor._config import LiveConfig, redact_url
+from live_actor._config import LiveConfig
 from live_actor._errors import ConfigError
 from live_actor._protocol._codec import encode_client_message
 from live_actor._protocol._enums import (
@@ -29,6 +29,7 @@ from live_actor._protocol._messages import (
     SlidingWindow,
     Tool,
 )
+from live_actor._transport import redact_url
 
 NATIVE = "gemini-2.5-flash-native-audio-preview-12-2025"
 
@@ -255,7 +256,7 @@ def test_repr_hides_base_url_credentials_and_extra_header_values() -> None:
 
 def test_redact_url() -> None:
     assert redact_url("wss://h/p?key=a&x=b") == "wss://h/p?key=REDACTED&x=REDACTED"
-    assert redact_url("ws://u:p@[::1]:80/x#frag") == "ws://[::1]:80/x"
+    assert redact_url("ws://u:p@[::1]:80/x#frag") == "ws://REDACTED@[::1]:80/x#REDACTED"
     assert redact_url("wss://h/p") == "wss://h/p"
 
 

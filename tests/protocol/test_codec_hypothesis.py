@@ -311,3 +311,63 @@ def test_walker_sees_nested_fields() -> None:
     paths = [p for p, _, _ in positions(ServerMessage, obj, "")]
     assert "serverContent.modelTurn.parts[0].inlineData.data" in paths
     assert "serverContent.modelTurn.parts[0]" in paths
+
+
+# ------------------------------------------------- the per-chunk media path
+
+
+def _generic_frame(message: Any) -> Any:
+    key = CLIENT_MESSAGE_KEYS[type(message)]
+    return orjson.loads(orjson.dumps({key: wire_converter.unstructure(message)}))
+
+
+@ROUND_TRIP
+@given(S.client_messages)
+def test_media_fast_path_encodes_like_the_generic_encoder(message: Any) -> None:
+    """The direct realtimeInput encoder is an optimisation only: same JSON, every message."""
+    assert orjson.loads(encode_client_message(message)) == _generic_frame(message)
+
+
+@ROUND_TRIP
+@given(
+    data=st.binary(max_size=2048),
+    mime=st.one_of(st.none(), st.text(max_size=30), st.sampled_from(["audio/pcm;rate=16000"])),
+    field=st.sampled_from(["audio", "video"]),
+    extra=st.one_of(
+        st.none(),
+        st.dictionaries(
+            st.sampled_from(["futureField", "x"]), st.integers(-(2**31), 2**31), min_size=1
+        ),
+    ),
+    display_name=st.one_of(st.none(), st.text(max_size=5)),
+)
+def test_plain_blob_inputs_encode_like_the_generic_encoder(
+    data: bytes, mime: str | None, field: str, extra: Any, display_name: str | None
+) -> None:
+    from live_actor import Blob, RealtimeInput
+
+    blob = Blob(mime_type=mime, data=data, extra=extra, display_name=display_name)
+    message = RealtimeInput(**{field: blob})
+    frame = encode_client_message(message)
+    assert orjson.loads(frame) == _generic_frame(message)
+    assert decode_client_message(frame) == message
+
+
+@ROUND_TRIP
+@given(
+    data=st.binary(max_size=2048),
+    mime=st.text(max_size=30),
+    field=st.sampled_from(["audio", "video"]),
+)
+def test_media_input_builds_the_same_instance_as_the_constructor(
+    data: bytes, mime: str, field: str
+) -> None:
+    from live_actor import Blob, RealtimeInput
+    from live_actor._protocol._codec import media_input
+
+    built = media_input(data, mime, field=field)
+    expected = RealtimeInput(**{field: Blob(mime_type=mime, data=data)})
+    assert built == expected
+    assert hash(built) == hash(expected)
+    assert repr(built) == repr(expected)
+    assert vars(built) == vars(expected)

@@ -125,3 +125,23 @@ def test_close_counts_what_a_dead_connection_never_delivered() -> None:
     assert texts(dropped) == ["never sent", "on the dead connection"]
     assert ledger.stats.dropped_reasons == {"session closed": 1}
     assert ledger.stats.unconfirmed_at_close == 1
+
+
+def test_accept_media_counts_seconds_like_accept() -> None:
+    from live_actor._protocol._codec import media_input
+
+    ledger = Ledger()
+    for mime, data in (
+        ("audio/pcm;rate=16000", b"\x00" * 640),
+        ("audio/pcm;rate=24000", b"\x00" * 1920),
+        ("audio/pcm", b"\x00" * 320),
+        ("image/jpeg", b"\xff\xd8"),
+    ):
+        message = media_input(data, mime, field="video" if mime.startswith("image") else "audio")
+        blob = message.audio or message.video
+        assert blob is not None
+        fast = ledger.accept_media(message, blob)
+        slow = ledger.accept(message)
+        assert (fast.media, fast.turn, fast.seconds) == (slow.media, slow.turn, slow.seconds)
+        assert fast.seq + 1 == slow.seq
+    assert ledger.stats.accepted == 8

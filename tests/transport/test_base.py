@@ -61,9 +61,9 @@ def test_keepalive_can_be_disabled() -> None:
         ),
         (
             f"wss://h/ws/x.BidiGenerateContentConstrained?access_token=auth_tokens/{SECRET}&alt=1",
-            "wss://h/ws/x.BidiGenerateContentConstrained?access_token=REDACTED&alt=1",
+            "wss://h/ws/x.BidiGenerateContentConstrained?access_token=REDACTED&alt=REDACTED",
         ),
-        (f"wss://user:{SECRET}@h/p", "wss://user:REDACTED@h/p"),
+        (f"wss://user:{SECRET}@h/p", "wss://REDACTED@h/p"),
         (f"wss://h/p?{SECRET}", "wss://h/p?REDACTED"),
         (f"wss://h/p#{SECRET}", "wss://h/p#REDACTED"),
         ("ws://127.0.0.1:8080/echo", "ws://127.0.0.1:8080/echo"),
@@ -150,5 +150,5 @@ def test_redact_url_hides_any_credential_value(secret: str, name: str, before: b
     other = "alt=json"
     query = f"{name}={secret}&{other}" if before else f"{other}&{name}={secret}"
     shown = redact_url(f"wss://host/ws/method?{query}")
-    expected = f"{name}=REDACTED&{other}" if before else f"{other}&{name}=REDACTED"
+    expected = f"{name}=REDACTED&alt=REDACTED" if before else f"alt=REDACTED&{name}=REDACTED"
     assert shown == f"wss://host/ws/method?{expected}"
