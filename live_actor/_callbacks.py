@@ -49,7 +49,8 @@ class Callbacks:
       response: ``None`` (answer later with ``send_tool_response``), a
       :class:`FunctionResponse`, a dict, or a list of them; a dict without
       ``id``/``name``/``response`` keys is the ``response`` of the single call.
-      Runs in its own task, cancelled by ``toolCallCancellation``.
+      Runs in its own task, cancelled once ``toolCallCancellation`` withdrew all
+      of its calls; responses for withdrawn calls are never sent.
     * ``on_tool_call_cancellation(ids)``.
     * ``on_transcription(kind, transcription)`` — kind ``"input"``/``"output"``.
     * ``on_voice_activity(message)`` — ``VoiceActivity`` or ``VoiceActivityDetectionSignal``.

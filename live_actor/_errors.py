@@ -55,13 +55,22 @@ class ConnectError(LiveError):
     """The session could not be established (dial, handshake or setup failed).
 
     ``code`` and ``reason`` are the WebSocket close code and reason when the
-    server closed the socket, or ``None``/``""`` for dial errors and timeouts.
+    server closed the socket, or ``None``/``""`` for dial errors and timeouts;
+    ``status`` is the HTTP status when the WebSocket upgrade was refused.
     """
 
-    def __init__(self, message: str, *, code: int | None = None, reason: str = "") -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: int | None = None,
+        reason: str = "",
+        status: int | None = None,
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.reason = reason
+        self.status = status
 
 
 class SessionClosedError(LiveError):
@@ -79,7 +88,8 @@ class SessionClosedError(LiveError):
 
 
 class SetupRejectedError(ConnectError, SessionClosedError):
-    """The server rejected the setup, the credentials or a request (1007/1008).
+    """The server rejected the setup, the credentials or a request (1007/1008,
+    or an HTTP 4xx refusing the WebSocket upgrade, in ``status``).
 
     Fatal: never retried, the same request would be rejected again.  Raised by
     ``connect()`` when the first connection is refused, and set as the

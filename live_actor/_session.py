@@ -198,8 +198,10 @@ class Session:
         self.close_code: int | None = None
         self.close_reason = ""
         self.final_error: LiveError | None = None
-        self._tool_scopes: dict[str, anyio.CancelScope] = {}
-        self._tool_answered: set[str] = set()
+        #: call id -> (cancel scope, all call ids) of the tool task answering it.
+        self._tool_scopes: dict[str, tuple[anyio.CancelScope, list[str]]] = {}
+        #: ids of running tool calls the server cancelled (toolCallCancellation).
+        self._tool_cancelled: set[str] = set()
         self._backoff = Backoff(base=self.policy.backoff_base, cap=self.policy.backoff_max)
         if self.policy.random is not None:
             self._backoff.random = self.policy.random
@@ -496,7 +498,7 @@ class Session:
                 break
             self.core.ledger.stats.drop("session closed before it could be sent", leftover)
             dropped.append(leftover)
-        for scope in self._tool_scopes.values():
+        for scope, _ids in self._tool_scopes.values():
             scope.cancel()
         self._commands_in.close()
         self.log.info(
@@ -559,10 +561,12 @@ class Session:
                 return await self._serve(conn, setup, log)
         except TransportConnectError as exc:
             log.warning("live_actor.session.connect_failed", status=exc.status, error=str(exc))
+            kind = classify_http_status(exc.status)
+            rejected = SetupRejectedError if kind is ExitKind.FATAL else ConnectError
             return Exit(
-                classify_http_status(exc.status),
+                kind,
                 reason=str(exc),
-                error=ConnectError(str(exc)),
+                error=rejected(str(exc), reason=str(exc), status=exc.status),
                 during_setup=True,
                 resuming=handle is not None,
             )
@@ -729,9 +733,14 @@ class Session:
             ids = tuple(message.tool_call_cancellation.ids or ())
             log.info("live_actor.session.tool_call_cancellation", ids=list(ids))
             for call_id in ids:
-                scope = self._tool_scopes.get(call_id)
-                if scope is not None:
-                    scope.cancel()
+                task = self._tool_scopes.get(call_id)
+                if task is not None:
+                    self._tool_cancelled.add(call_id)
+                    scope, task_ids = task
+                    # One task answers all calls of a toolCall: stop it only once
+                    # every one of them is withdrawn, else just hold back this answer.
+                    if self._tool_cancelled.issuperset(task_ids):
+                        scope.cancel()
             queue.put("on_tool_call_cancellation", callbacks.on_tool_call_cancellation, ids)
         if message.go_away is not None:
             left = message.go_away.time_left or datetime.timedelta(0)
@@ -908,7 +917,7 @@ class Session:
             return
         scope = anyio.CancelScope()
         for call_id in ids:
-            self._tool_scopes[call_id] = scope
+            self._tool_scopes[call_id] = (scope, ids)
         self._task_group.start_soon(self._run_tool, tool_call, scope, ids, log)
 
     async def _run_tool(
@@ -916,11 +925,21 @@ class Session:
     ) -> None:
         assert self.callbacks.on_tool_call is not None
         try:
+            result: Any = None
             with scope:
                 result = await call_maybe_async(self.callbacks.on_tool_call, tool_call)
-                responses = _tool_responses(tool_call, result)
-                if responses:
-                    await self.submit(self.accept(ToolResponse(function_responses=responses)))
+            if scope.cancelled_caught:
+                return
+            # A tool that never reached a checkpoint (a plain function, say) ran to
+            # the end despite a cancellation: the server withdrew those calls, so
+            # their responses are not sent.
+            responses = [
+                response
+                for response in _tool_responses(tool_call, result)
+                if response.id not in self._tool_cancelled
+            ]
+            if responses:
+                await self.submit(self.accept(ToolResponse(function_responses=responses)))
         except SessionClosedError:
             pass
         except Exception as exc:
@@ -931,6 +950,7 @@ class Session:
         finally:
             for call_id in ids:
                 self._tool_scopes.pop(call_id, None)
+                self._tool_cancelled.discard(call_id)
 
     async def _callback_failed(self, name: str, exc: BaseException) -> None:
         self.log.warning("live_actor.session.callback_error", callback=name, error=repr(exc))

@@ -155,6 +155,8 @@ class SessionCore:
         )
         #: connection attempt number (1 for the first dial).
         self.connection = 0
+        #: the current connection's setup carried a resumption handle.
+        self.resuming = False
         #: index of the last client message sent on this connection (setup = 0).
         self.index = -1
         #: last resumable handle (rule 5); seeded from the config's resume handle.
@@ -195,6 +197,8 @@ class SessionCore:
         self._require(SessionStatus.CONNECTING, "send setup")
         self.status = SessionStatus.SETUP_PENDING
         self.index = 0
+        resumption = setup.session_resumption
+        self.resuming = resumption is not None and bool(resumption.handle)
         return encode_client_message(setup)
 
     def receive(self, frame: str | bytes) -> Received:
@@ -252,6 +256,8 @@ class SessionCore:
         if content is not None and content.turn_complete:
             self.in_turn = False
             self.ledger.turn_completed(self.connection)
+            if self.resumption_handle is None:
+                self.ledger.prune_consumed()  # ledger rule 7: only a fresh session can follow
             self._commit_turn_usage()
         update = message.session_resumption_update
         if update is not None:
@@ -356,7 +362,9 @@ class SessionCore:
         if not self._can_send:
             raise LocalProtocolError(f"cannot replay while {self.status}")
         self._replay_pending = False
-        plan = self.ledger.replay_plan()  # before the prefix joins the ledger
+        # Before the prefix joins the ledger.  A fresh session (no handle sent)
+        # does not get back what the lost one consumed (ledger rule 7).
+        plan = self.ledger.replay_plan(restored=self.resuming)
         frames = [self._emit(self.ledger.accept(message), replay=False) for message in prefix]
         frames.extend(self._emit(entry, replay=entry.connection is not None) for entry in plan)
         return frames

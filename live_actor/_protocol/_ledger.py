@@ -40,6 +40,15 @@ Rules (read top to bottom, as in h11's ``_state.py``):
    first, and never twice for the same call id.
 6. Commands accepted while not ready are queued in order and sent after the
    replay, so the user's order is kept.
+7. A connection that starts a *fresh* session (no handle, or the handle was
+   rejected) has none of the old state.  Messages the old server provably
+   consumed (by rule 3's evidence: an answered turn trigger and everything sent
+   before it on its connection) are not replayed: that would ask every
+   question again.  They count as confirmed.  Tool responses left over are
+   dropped (their calls belong to the lost session); the rest is replayed.
+   While no handle exists at all, the next connection can only be fresh, so
+   consumed messages are pruned as soon as the evidence arrives, keeping the
+   ledger bounded on a server that never sends handles.
 """
 
 from __future__ import annotations
@@ -335,19 +344,45 @@ class Ledger:
         )
         self._media_seconds = sum(seconds for _entry, seconds in self._media)
 
+    def prune_consumed(self) -> None:
+        """Rule 7: forget messages the server provably consumed (no handle needs them)."""
+        self._unconfirmed = self._without_consumed(drop_tool_responses=False)
+
+    def _without_consumed(self, *, drop_tool_responses: bool) -> collections.deque[Entry]:
+        kept: collections.deque[Entry] = collections.deque()
+        consumed_on: set[int | None] = set()  # connections whose frontier was passed
+        for entry in reversed(self._unconfirmed):
+            connection = entry.connection
+            if connection in consumed_on or (
+                entry.turn
+                and entry.answered
+                and connection is not None
+                and self._completed.get(connection, 0) >= entry.ordinal
+            ):
+                consumed_on.add(connection)  # the server consumes in order
+                self.stats.confirmed += 1
+            elif drop_tool_responses and isinstance(entry.message, ToolResponse):
+                self.stats.drop("tool response to a call of a session that was not restored", entry)
+            else:
+                kept.appendleft(entry)
+        return kept
+
     def tool_response_answered(self, call_id: str) -> bool:
         return call_id in self._answered_calls
 
     # ----------------------------------------------------------- reconnect
 
-    def replay_plan(self) -> list[Entry]:
+    def replay_plan(self, *, restored: bool = True) -> list[Entry]:
         """What to send, in order, once a new connection is ready.
 
         Rule 5 (tool responses first, deduplicated), then the unconfirmed
         control messages and the media ring in their original order, then the
-        commands queued while disconnected.  Clears the ledger's buffers; the
-        caller marks each entry sent again.
+        commands queued while disconnected; ``restored=False`` (a fresh
+        session) applies rule 7 first.  Clears the ledger's buffers; the caller
+        marks each entry sent again.
         """
+        if not restored:
+            self._unconfirmed = self._without_consumed(drop_tool_responses=True)
         tool: list[Entry] = []
         rest: list[Entry] = []
         seen_calls: set[str] = set()

@@ -67,6 +67,7 @@ _log = structlog.get_logger("live_actor")
 _RECEIVE_BUFFER_SIZE: Final = 64 * 1024
 _TOO_BIG_PREFIX: Final = "Exceeded maximum message size"  # trio-websocket's own 1009 reason
 _KEEPALIVE_REASON: Final = "keepalive ping timeout"  # the same text websockets uses
+_SEND_TIMEOUT_REASON: Final = "send timed out"
 
 
 class TrioWebsocketTransport:
@@ -140,20 +141,27 @@ class TrioWebsocketTransport:
             frame = check_frame(frame)
         if self._shutting_down:
             raise self._closed_error()
-        try:
-            await self._ws.send_message(frame)
-        except ConnectionClosed:
-            raise self._closed_error() from None
-        except trio.Cancelled:
-            # trio's send_all only suspends while the socket buffer is full, and a
-            # cancellation there may leave half a frame written: the stream can no
-            # longer be trusted, so drop the connection (the session reconnects and
-            # replays) instead of risking a torn frame or an un-cancellable write.
+        # Atomic under cancellation: once a frame is handed to this method it is
+        # written whole (the caller's ledger already counts it as sent).  A
+        # cancellation of the caller is raised once the frame is out; only a
+        # peer that stops reading for ``send_timeout`` interrupts the write, and
+        # then the stream may hold half a frame, so the connection is dropped.
+        with trio.CancelScope(
+            shield=True, deadline=trio.current_time() + self._options.send_timeout
+        ) as scope:
+            try:
+                await self._ws.send_message(frame)
+            except ConnectionClosed:
+                raise self._closed_error() from None
+        if scope.cancelled_caught:
             if not self._shutting_down:
-                self._begin_close(1011, "send cancelled mid-frame")
+                self._begin_close(1011, _SEND_TIMEOUT_REASON)
                 with trio.CancelScope(shield=True):
-                    await self._shutdown(1011, "send cancelled mid-frame", 0.0)
-            raise
+                    await self._shutdown(1011, _SEND_TIMEOUT_REASON, 0.0)
+            raise self._closed_error()
+        # Still a checkpoint for the caller: a pending cancellation surfaces here,
+        # after the frame went out whole.
+        await trio.lowlevel.checkpoint_if_cancelled()
 
     async def receive(self) -> str | bytes:
         """Return the next message; :class:`TransportClosed` once closed."""

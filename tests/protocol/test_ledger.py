@@ -145,3 +145,40 @@ def test_accept_media_counts_seconds_like_accept() -> None:
         assert (fast.media, fast.turn, fast.seconds) == (slow.media, slow.turn, slow.seconds)
         assert fast.seq + 1 == slow.seq
     assert ledger.stats.accepted == 8
+
+
+def test_fresh_session_does_not_replay_what_the_lost_one_consumed() -> None:
+    """Rule 7: asking every answered question again is not 'nothing lost'."""
+    ledger = Ledger()
+    send(ledger, text("seed", turn_complete=False), 1, 1)
+    send(ledger, text("answered"), 1, 2)
+    ledger.turn_started(1)
+    send(ledger, ToolResponse(function_responses=(FunctionResponse(id="c1", name="f"),)), 1, 3)
+    ledger.turn_completed(1)
+    send(ledger, text("context", turn_complete=False), 1, 4)
+    send(ledger, text("unanswered"), 1, 5)
+    plan = ledger.replay_plan(restored=False)
+    assert texts(plan) == ["context", "unanswered"]
+    assert ledger.stats.confirmed == 2
+    assert ledger.stats.dropped_reasons == {
+        "tool response to a call of a session that was not restored": 1
+    }
+
+
+def test_restored_session_still_replays_consumed_messages_a_handle_lacks() -> None:
+    ledger = Ledger()
+    send(ledger, text("answered"), 1, 1)
+    ledger.turn_started(1)
+    ledger.turn_completed(1)
+    assert texts(ledger.replay_plan(restored=True)) == ["answered"]
+
+
+def test_prune_consumed_keeps_the_ledger_bounded_without_handles() -> None:
+    ledger = Ledger()
+    for i in range(1, 101):
+        send(ledger, text(f"q{i}"), 1, i)
+        ledger.turn_started(1)
+        ledger.turn_completed(1)
+        ledger.prune_consumed()
+    assert list(ledger.unconfirmed) == []
+    assert ledger.stats.confirmed == 100
