@@ -26,7 +26,7 @@ lint: $(VENV)/.test-installed
 	$(BIN)/ruff check .
 
 typecheck: $(VENV)/.test-installed
-	$(BIN)/mypy --strict live_actor
+	$(BIN)/mypy --strict live_actor examples
 
 pytest: $(VENV)/.test-installed
 	$(BIN)/pytest -q

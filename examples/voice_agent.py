@@ -65,7 +65,6 @@ async def talk(session: live_actor.SessionHandle, pcm: bytes | None, *, realtime
         await session.send_realtime_input(audio_stream_end=True)  # "the mic is off"
     reply = bytearray()
     async for message in session.events():  # every server message; never stops by itself
-        assert isinstance(message, live_actor.ServerMessage)  # only these w/o lifecycle=True
         if message.data:  # a chunk of audio/pcm;rate=24000
             reply += message.data
         if message.server_content and message.server_content.turn_complete:

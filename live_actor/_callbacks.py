@@ -10,6 +10,7 @@ logged and reported to ``on_error``; it never ends the session.
 from __future__ import annotations
 
 import collections
+import contextvars
 import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -93,6 +94,18 @@ async def call_maybe_async(fn: AnyCallable, *args: Any) -> Any:
     return result
 
 
+#: True in the callback task: lets ``close()`` called from a callback skip
+#: waiting for the callback queue to drain (which would wait for itself).
+_IN_CALLBACK_TASK: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "live_actor_in_callback_task", default=False
+)
+
+
+def in_callback_task() -> bool:
+    """Is the caller running in a session's callback task?"""
+    return _IN_CALLBACK_TASK.get()
+
+
 class CallbackQueue:
     """In-order delivery of callbacks on a task of their own."""
 
@@ -122,6 +135,7 @@ class CallbackQueue:
         await self._idle.wait()
 
     async def run(self) -> None:
+        _IN_CALLBACK_TASK.set(True)  # this task's own context only
         while True:
             while self._items:
                 name, fn, args = self._items.popleft()

@@ -11,13 +11,13 @@ through the session's bounded command stream.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, Literal, overload
 
 import attrs
 
 from ._config import LiveConfig
 from ._errors import LocalProtocolError
-from ._events import Event, EventBuffer
+from ._events import Event, EventBuffer, Reconnecting
 from ._protocol._codec import structure_config
 from ._protocol._core import SessionStatus, Usage
 from ._protocol._enums import FunctionResponseScheduling
@@ -52,6 +52,9 @@ class Turn:
     """Everything the model said in one turn (see :meth:`SessionHandle.receive_turn`)."""
 
     messages: tuple[ServerMessage, ...]
+    #: the connection was lost mid-turn: this is a partial reply, and the message
+    #: that triggered it may be answered again (in full) after the reconnect.
+    connection_lost: bool = False
 
     @property
     def text(self) -> str:
@@ -73,7 +76,10 @@ class Turn:
 
     @property
     def interrupted(self) -> bool:
-        return any(m.server_content.interrupted for m in self._contents())
+        """The turn did not finish: barge-in (server ``interrupted``) or a lost connection."""
+        return self.connection_lost or any(
+            m.server_content.interrupted for m in self._contents()
+        )
 
     def _contents(self) -> list[Any]:
         return [m for m in self.messages if m.server_content is not None]
@@ -335,6 +341,12 @@ class SessionHandle:
 
     # ----------------------------------------------------------- receiving
 
+    @overload
+    def events(self, *, lifecycle: Literal[False] = False) -> AsyncIterator[ServerMessage]: ...
+
+    @overload
+    def events(self, *, lifecycle: bool) -> AsyncIterator[Event]: ...
+
     def events(self, *, lifecycle: bool = False) -> AsyncIterator[Event]:
         """Every server message, in order, until the session ends.
 
@@ -346,19 +358,32 @@ class SessionHandle:
         return _EventIterator(self._session.events, lifecycle)
 
     async def receive_turn(self) -> Turn:
-        """Collect server messages until the model's turn completes (or the session ends)."""
+        """Collect server messages until the model's turn completes (or the session ends).
+
+        A connection lost while the model was answering ends the turn early with
+        ``connection_lost=True``: the partial reply is never glued to the full
+        answer that may follow the reconnect (the next ``receive_turn`` returns it).
+        """
         collected: list[ServerMessage] = []
         buffer = self._session.events
+        answering = False
         while True:
             event = await buffer.get()
             if event is None:
                 break
             if not isinstance(event, ServerMessage):
+                if isinstance(event, Reconnecting) and answering:
+                    return Turn(tuple(collected), connection_lost=True)
                 continue
             collected.append(event)
             content = event.server_content
-            if content is not None and content.turn_complete:
-                break
+            if content is not None:
+                if content.turn_complete:
+                    break
+                if content.model_turn is not None or content.output_transcription is not None:
+                    answering = True
+            elif event.tool_call is not None:
+                answering = True
         return Turn(tuple(collected))
 
 

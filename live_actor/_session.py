@@ -32,7 +32,7 @@ import attrs
 from . import _log
 from ._auth import CredentialsSource, resolve_credentials
 from ._backoff import Backoff, RestartIntensity
-from ._callbacks import CallbackQueue, Callbacks, call_maybe_async
+from ._callbacks import CallbackQueue, Callbacks, call_maybe_async, in_callback_task
 from ._config import LiveConfig
 from ._endpoints import build_endpoint
 from ._errors import (
@@ -195,6 +195,8 @@ class Session:
         self._first_error: LiveError | None = None
         self._close_requested = anyio.Event()
         self.closed = anyio.Event()
+        #: the session's task has ended: callbacks drained (``on_close`` included).
+        self.finished = anyio.Event()
         self.close_code: int | None = None
         self.close_reason = ""
         self.final_error: LiveError | None = None
@@ -314,6 +316,7 @@ class Session:
             self.core.begin_close()
             self._finish(None, 1000, "closed before connect")
             self._commands_out.close()
+            self.finished.set()
             return
         self._refusing = True
         self._close_requested.set()
@@ -322,12 +325,18 @@ class Session:
         if conn is not None:
             conn.rotate_now.set()  # wake the deadline task; it performs the close
         await self.closed.wait()
+        if not in_callback_task():
+            # Callbacks already queued (on_close last) run before close() returns,
+            # bounded by shutdown_timeout; a callback closing its own session
+            # cannot wait for itself.
+            await self.finished.wait()
 
     # ============================================================ the tasks
 
     async def run(self) -> None:
         """The session's life, run in the supervisor's task group; never raises."""
         if self.closed.is_set():  # closed before its task even started
+            self.finished.set()
             return
         self._started = True
         try:
@@ -355,6 +364,7 @@ class Session:
         finally:
             self._finish(self.final_error, self.close_code, self.close_reason)
             self._commands_out.close()
+            self.finished.set()
 
     async def _cancel_on_close(self, scope: anyio.CancelScope) -> None:
         await self._close_requested.wait()
@@ -700,7 +710,9 @@ class Session:
         if not self.events.put(message) and (
             self.events.overflowed in (1, 100, 10_000) or self.events.overflowed % 100_000 == 0
         ):
-            log.warning("live_actor.session.event_overflow", dropped=self.events.overflowed)
+            # With on_message every message was delivered anyway: not worth a warning.
+            level = log.debug if callbacks.on_message is not None else log.warning
+            level("live_actor.session.event_overflow", dropped=self.events.overflowed)
         queue.put("on_message", callbacks.on_message, message)
         content = message.server_content
         if content is not None and callbacks.on_transcription is not None:

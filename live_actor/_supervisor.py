@@ -73,7 +73,8 @@ class Supervisor:
 
     async def shutdown(self) -> None:
         """Close every session gracefully within ``shutdown_timeout`` (shielded)."""
-        live = [s for s in self._sessions if not s.closed.is_set()]
+        # Closed sessions may still be running their last callbacks: wait for those too.
+        live = [s for s in self._sessions if not s.finished.is_set()]
         if live:
             self._log.info("live_actor.supervisor.shutdown", sessions=len(live))
         with anyio.move_on_after(self.shutdown_timeout, shield=True):

@@ -274,3 +274,48 @@ async def test_close_before_the_session_task_started(server: FakeLiveServer) -> 
         assert session.status is SessionStatus.CLOSED
         with pytest.raises(SessionClosedError):
             await session.send_client_content("nope")
+
+
+async def test_queued_async_callbacks_and_on_close_run_before_close_returns(
+    server: FakeLiveServer,
+) -> None:
+    """Leaving ``open_session`` right after a turn loses no callback and does not hang."""
+    log: list[str] = []
+
+    async def on_message(message: Any) -> None:
+        await anyio.sleep(0.005)
+        log.append("message")
+
+    async def on_close(code: int | None, reason: str) -> None:
+        await anyio.sleep(0.005)
+        log.append(f"close {code}")
+
+    with anyio.fail_after(3):  # shutdown_timeout is 5 s: a drain cut short would show
+        async with open_session(
+            text_config(),
+            api_key=API_KEY,
+            base_url=server.url,
+            on_message=on_message,
+            on_close=on_close,
+        ) as session:
+            await session.send_client_content("hello there")
+            turn = await session.receive_turn()
+        assert log[-1] == "close 1000"
+        assert log.count("message") >= len(turn.messages)
+
+
+async def test_a_callback_may_close_its_own_session(server: FakeLiveServer) -> None:
+    closed_from_callback = anyio.Event()
+
+    async def on_message(message: Any) -> None:
+        if message.server_content is not None and message.server_content.turn_complete:
+            await handle.close()
+            closed_from_callback.set()
+
+    with anyio.fail_after(3):
+        async with open_session(
+            text_config(), api_key=API_KEY, base_url=server.url, on_message=on_message
+        ) as handle:
+            await handle.send_client_content("hello")
+            await closed_from_callback.wait()
+            assert handle.status is SessionStatus.CLOSED

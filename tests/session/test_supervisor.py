@@ -322,3 +322,33 @@ async def test_hours_of_go_away_rotations_in_virtual_time() -> None:
         assert {c.close_code for c in server.connections[:-1]} == {1000}
     finally:
         server.stop()
+
+
+async def test_receive_turn_ends_a_reply_cut_by_a_lost_connection() -> None:
+    """The partial reply is its own (interrupted) turn, never glued to the re-answer."""
+    config = live_actor.LiveConfig(
+        model="gemini-live-2.5-flash-preview", generation_config={"response_modalities": ["TEXT"]}
+    )
+    async with (
+        FakeLiveServer(chunk_delay=0.1, words_per_chunk=1, record_sent=True) as server,
+        live_actor.open_session(
+            config,
+            api_key="k",
+            base_url=server.url,
+            policy=live_actor.RestartPolicy(backoff_base=0.01, random=lambda: 0.0),
+        ) as session,
+    ):
+        await session.send_client_content("my name is Alice")
+        await session.receive_turn()
+        conn = server.connections[-1]
+        before = len(conn.sent)
+        await session.send_client_content("what is my name")
+        with anyio.fail_after(5):  # wait until two words of the reply are on the wire
+            while sum("modelTurn" in str(m) for m in conn.sent[before:]) < 2:  # noqa: ASYNC110
+                await anyio.sleep(0.01)
+        conn.drop()
+        with anyio.fail_after(5):
+            partial = await session.receive_turn()
+        assert partial.connection_lost and partial.interrupted
+        assert partial.text and partial.text != "Your name is Alice."
+        assert "Your name is Alice." not in partial.text
