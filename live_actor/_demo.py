@@ -128,7 +128,7 @@ async def _text_and_tools(base_url: str, api_key: str, server: Any) -> None:
             _say("== 3. the network drops the socket (no close frame)...")
             server.connections[-1].drop()
             await session.send_client_content("what is my name")
-            _say("user:  what is my name   (sent while reconnecting: queued, not lost)")
+            _say("user:  what is my name   (sent right after the drop: kept by the ledger)")
             async for event in session.events(lifecycle=True):
                 if isinstance(event, Reconnecting):
                     _say(f"   reconnecting (attempt {event.attempt}, cause: {event.cause})")

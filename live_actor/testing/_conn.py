@@ -962,7 +962,10 @@ class ServerConnection:
                         }
                     )
                 if reply.text:
-                    await self._stream_text(turn, reply.text)
+                    # The model goes on after a tool response within the same turn:
+                    # keep the words of the two generations apart.
+                    spoken = reply.text if _round == 0 else " " + reply.text
+                    await self._stream_text(turn, spoken)
                     session._append_history({"role": "model", "parts": [{"text": reply.text}]})
                 if not reply.function_calls:
                     break
