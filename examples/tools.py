@@ -17,7 +17,7 @@ a typed interruption (the script then says so and goes on).
 
 Expected output (fake server)::
 
-    model: Calling get_weather.get_weather returned {"city":"Paris","sky":"sunny","temp_c":21}.
+    model: Calling get_weather. get_weather returned {"city":"Paris","sky":"sunny","temp_c":21}.
     tool:  find_restaurant was cancelled
     cancelled by the server: ['function-call-2']
 """
