@@ -15,6 +15,7 @@ from typing import Any, Literal, overload
 
 import attrs
 
+from ._callbacks import in_callback_task
 from ._config import LiveConfig
 from ._errors import LocalProtocolError
 from ._events import Event, EventBuffer, Reconnecting
@@ -190,8 +191,15 @@ class SessionHandle:
         await self._session.close()
 
     async def wait_closed(self) -> None:
-        """Wait until the session ended (closed by anyone, or given up)."""
-        await self._session.closed.wait()
+        """Wait until the session ended (closed by anyone, or given up).
+
+        Outside the session's callbacks this also waits for the callbacks already
+        queued (``on_close`` last) to have run.
+        """
+        session = self._session
+        await session.closed.wait()
+        if not in_callback_task():
+            await session.finished.wait()
 
     async def __aenter__(self) -> SessionHandle:
         return self

@@ -139,6 +139,8 @@ class _Connection:
     def __init__(self, number: int, transport: Transport, resuming: bool) -> None:
         self.number = number
         self.transport = transport
+        #: the caller's task may send directly (see ``Session.submit``).
+        self.direct_send = getattr(transport, "cancel_safe_send", False)
         self.resuming = resuming
         self.exit: Exit | None = None
         self.go_away_at: float | None = None
@@ -252,13 +254,16 @@ class Session:
         lock = self._send_lock
         if (
             conn is not None
+            and conn.direct_send
             and not self._commands_in_flight
             and not lock.held
             and core.can_send_now
         ):
             # Fast path: nothing is queued ahead of this command, so sending it from
             # the caller's task keeps the order and saves a task switch per audio
-            # chunk.  Transports never tear a frame when the caller is cancelled.
+            # chunk.  Only on transports whose send survives the caller being
+            # cancelled (asyncio's websockets); under trio the command task sends,
+            # so cancelling a task that streams audio never costs the connection.
             lock.held = True  # free, checked above; no checkpoint needed
             try:
                 frame = core.dispatch(entry)

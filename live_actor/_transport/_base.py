@@ -119,13 +119,6 @@ class TransportOptions:
     * ``message_queue_size`` (1024): trio-websocket's default of 1 makes its reader
       stop reading the socket (and stop answering pings) whenever one message is
       waiting; ``websockets``' default of 16 does the same a little later.
-    * ``send_timeout`` (20 s): how long one frame may wait for the peer to read it.
-      A frame is never torn: under trio a cancelled sender still finishes the frame
-      it started (waiting at most this long), and a peer that stops reading for
-      this long gets the connection dropped (``1011 send timed out``) instead of a
-      send that blocks forever.  Under asyncio ``websockets`` buffers whole frames,
-      so cancellation is harmless there and a peer that stops reading is found by
-      the keepalive.
     * ``compression`` (off): permessage-deflate costs latency and CPU on every audio
       chunk while base64 audio barely compresses.  Only the ``websockets`` (asyncio)
       backend can negotiate it; trio-websocket never offers it, so ``True`` is
@@ -138,7 +131,6 @@ class TransportOptions:
     ping_interval: float | None = 30.0
     ping_timeout: float | None = 60.0
     message_queue_size: int = 1024
-    send_timeout: float = 20.0
     compression: bool = False
 
     def __attrs_post_init__(self) -> None:
@@ -154,7 +146,6 @@ class TransportOptions:
             )
         _positive("connect_timeout", self.connect_timeout)
         _positive("close_timeout", self.close_timeout)
-        _positive("send_timeout", self.send_timeout)
         _positive("ping_interval", self.ping_interval, optional=True)
         _positive("ping_timeout", self.ping_timeout, optional=True)
         if (
@@ -180,6 +171,14 @@ class Transport(Protocol):
     (asyncio) and ``MemoryTransport`` (tests).  One task may ``receive`` while another
     ``send``s; neither method may be entered by two tasks at once.
     """
+
+    #: Does cancelling a task inside :meth:`send` leave the connection usable,
+    #: with the frame either written whole or not at all?  ``websockets`` buffers
+    #: whole frames before suspending (``True``); trio writes straight to the
+    #: socket, and a cancellation there may tear the frame (TLS state included),
+    #: so the trio transport drops the connection instead (``False``): callers
+    #: that may be cancelled send through a task of their own.
+    cancel_safe_send: bool
 
     @property
     def close_code(self) -> int | None:

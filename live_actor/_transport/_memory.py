@@ -36,6 +36,9 @@ __all__ = ["MemoryTransport", "memory_transport_pair"]
 class MemoryTransport:
     """One end of :func:`memory_transport_pair`."""
 
+    #: a cancelled send on a full stream delivers nothing (see ``Transport``).
+    cancel_safe_send = False
+
     def __init__(
         self,
         name: str,

@@ -18,6 +18,13 @@ What this module adds on top of trio-websocket, and why:
 * **Close bookkeeping.** trio-websocket records ``1000`` whatever code we close
   with, and does not close the TCP stream after a peer-initiated close; we track our
   own close and always close the stream ourselves (no unclosed-socket warnings).
+* **A writer task.** trio writes straight to the socket, and a cancellation
+  inside a write may tear the frame (with TLS the stream is broken by any
+  cancelled write).  So :meth:`TrioWebsocketTransport.send` only appends the
+  frame to an outbox that one writer task, never cancelled by callers, writes
+  in order; a sender waits only when ``_OUTBOX_HIGH`` frames are pending
+  (backpressure).  Cancelling a task that sends never costs the connection, and
+  a tight sending loop gets its frames written in batches.
 * **Sizes.** ``max_message_size`` and ``message_queue_size`` are set explicitly
   (library defaults: 1 MiB and 1; a queue of 1 stops the reader, and with it the
   answers to the server's pings, whenever one message waits), and a 64 KiB read
@@ -29,6 +36,7 @@ permessage-deflate.
 
 from __future__ import annotations
 
+import collections
 import itertools
 import math
 import ssl
@@ -67,7 +75,8 @@ _log = structlog.get_logger("live_actor")
 _RECEIVE_BUFFER_SIZE: Final = 64 * 1024
 _TOO_BIG_PREFIX: Final = "Exceeded maximum message size"  # trio-websocket's own 1009 reason
 _KEEPALIVE_REASON: Final = "keepalive ping timeout"  # the same text websockets uses
-_SEND_TIMEOUT_REASON: Final = "send timed out"
+#: frames pending in the outbox before a sender waits for the writer.
+_OUTBOX_HIGH: Final = 64
 
 
 class TrioWebsocketTransport:
@@ -75,6 +84,9 @@ class TrioWebsocketTransport:
 
     Create it with :func:`open_trio_transport` or :func:`connect_trio`, not directly.
     """
+
+    #: frames go through the writer task, which callers never cancel (see ``Transport``).
+    cancel_safe_send = True
 
     def __init__(
         self,
@@ -96,6 +108,14 @@ class TrioWebsocketTransport:
         self._closed = trio.Event()
         self._keepalive_scope = trio.CancelScope()
         self._ping_ids = itertools.count()
+        # The writer task's outbox (see the module doc).
+        self._outbox: collections.deque[str | bytes] = collections.deque()
+        self._writer_idle = False
+        self._writer_wakeup = trio.Event()
+        self._writer_scope = trio.CancelScope()
+        self._write_failed = False
+        self._progress = trio.Event()
+        self._progress_wanted = False
 
     def __repr__(self) -> str:
         state = "open" if self.close_code is None else f"closed {self.close_code}"
@@ -135,33 +155,63 @@ class TrioWebsocketTransport:
     # -- the seam -----------------------------------------------------------------
 
     async def send(self, frame: str | bytes) -> None:
-        """Send ``frame`` as one text (``str``) or binary (``bytes``) message."""
+        """Send ``frame`` as one text (``str``) or binary (``bytes``) message.
+
+        The frame is queued for the writer task and written whole, in order,
+        even if the caller is cancelled afterwards; the caller waits only while
+        ``_OUTBOX_HIGH`` frames are pending.  Raises :class:`TransportClosed` once
+        the connection is closed (frames still queued then are not written).
+        """
         kind = type(frame)
         if kind is not str and kind is not bytes:
             frame = check_frame(frame)
-        if self._shutting_down:
+        if self._shutting_down or self._write_failed or self._ws.closed is not None:
             raise self._closed_error()
-        # Atomic under cancellation: once a frame is handed to this method it is
-        # written whole (the caller's ledger already counts it as sent).  A
-        # cancellation of the caller is raised once the frame is out; only a
-        # peer that stops reading for ``send_timeout`` interrupts the write, and
-        # then the stream may hold half a frame, so the connection is dropped.
-        with trio.CancelScope(
-            shield=True, deadline=trio.current_time() + self._options.send_timeout
-        ) as scope:
-            try:
-                await self._ws.send_message(frame)
-            except ConnectionClosed:
-                raise self._closed_error() from None
-        if scope.cancelled_caught:
-            if not self._shutting_down:
-                self._begin_close(1011, _SEND_TIMEOUT_REASON)
-                with trio.CancelScope(shield=True):
-                    await self._shutdown(1011, _SEND_TIMEOUT_REASON, 0.0)
-            raise self._closed_error()
-        # Still a checkpoint for the caller: a pending cancellation surfaces here,
-        # after the frame went out whole.
-        await trio.lowlevel.checkpoint_if_cancelled()
+        outbox = self._outbox
+        outbox.append(frame)
+        if self._writer_idle:
+            self._writer_idle = False
+            self._writer_wakeup.set()
+        if len(outbox) >= _OUTBOX_HIGH:
+            await self._wait_for_writer(_OUTBOX_HIGH // 2)
+            if self._write_failed:
+                raise self._closed_error()
+        else:
+            await trio.lowlevel.checkpoint_if_cancelled()
+
+    async def _wait_for_writer(self, pending: int) -> None:
+        """Until at most ``pending`` frames wait (or writing failed)."""
+        while len(self._outbox) > pending and not self._write_failed:
+            self._progress_wanted = True
+            await self._progress.wait()
+
+    async def _writer(self) -> None:
+        """Write the outbox in order; runs as long as the connection."""
+        outbox = self._outbox
+        with self._writer_scope:
+            while True:
+                while outbox:
+                    try:
+                        await self._ws.send_message(outbox[0])
+                    except (
+                        ConnectionClosed,
+                        trio.BrokenResourceError,
+                        trio.ClosedResourceError,
+                        OSError,
+                    ):
+                        self._write_failed = True
+                        outbox.clear()
+                    else:
+                        outbox.popleft()
+                    if self._progress_wanted:
+                        self._progress_wanted = False
+                        self._progress.set()
+                        self._progress = trio.Event()
+                    if self._write_failed:
+                        return
+                self._writer_idle = True
+                await self._writer_wakeup.wait()
+                self._writer_wakeup = trio.Event()
 
     async def receive(self) -> str | bytes:
         """Return the next message; :class:`TransportClosed` once closed."""
@@ -186,8 +236,15 @@ class TrioWebsocketTransport:
         if self._shutting_down:
             await self._closed.wait()
             return
-        self._begin_close(code, clip_reason(reason))
-        await self._shutdown(code, clip_reason(reason), close_timeout)
+        limit = self._options.close_timeout if close_timeout is None else close_timeout
+        deadline = trio.current_time() + limit
+        self._begin_close(code, clip_reason(reason))  # concurrent calls now wait for us
+        try:
+            with trio.move_on_at(deadline):
+                await self._wait_for_writer(0)  # what callers sent goes out before the close
+        finally:
+            remaining = max(0.0, deadline - trio.current_time())
+            await self._shutdown(code, clip_reason(reason), remaining)
 
     async def wait_closed(self) -> None:
         """Return once :meth:`aclose` (ours or the keepalive's) has finished."""
@@ -202,6 +259,9 @@ class TrioWebsocketTransport:
 
     async def _shutdown(self, code: int, reason: str, close_timeout: float | None = None) -> None:
         self._keepalive_scope.cancel()
+        self._writer_scope.cancel()
+        self._write_failed = True  # writing is over: wake senders waiting for room
+        self._progress.set()
         try:
             limit = self._options.close_timeout if close_timeout is None else close_timeout
             with trio.move_on_after(limit):
@@ -394,6 +454,7 @@ async def open_trio_transport(
     try:
         async with trio.open_nursery() as nursery:
             transport = await _dial(nursery, url, target, checked, options)
+            nursery.start_soon(transport._writer)
             if options.ping_interval is not None:
                 nursery.start_soon(transport._keepalive)
             try:

@@ -71,6 +71,9 @@ class WebsocketsTransport:
     Create it with :func:`open_websockets_transport` or :func:`connect_websockets`.
     """
 
+    #: whole frames are buffered before any suspension (see ``Transport``).
+    cancel_safe_send = True
+
     def __init__(self, conn: ClientConnection, url: str, options: TransportOptions) -> None:
         self._conn = conn
         self._url = redact_url(url)

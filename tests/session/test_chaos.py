@@ -12,7 +12,14 @@ from __future__ import annotations
 import anyio
 import pytest
 
-from live_actor import BearerToken, LiveConfig, RestartPolicy, SessionOptions, Supervisor
+from live_actor import (
+    BearerToken,
+    LiveConfig,
+    RestartPolicy,
+    SessionHandle,
+    SessionOptions,
+    Supervisor,
+)
 from live_actor.testing import FakeLiveServer, FaultPlan, Session
 
 pytestmark = pytest.mark.anyio
@@ -77,6 +84,7 @@ async def test_chaos_exactly_once() -> None:
                             return None
                     return True
 
+                await _settle(server, handles)
                 await server.wait_for(all_consumed)
     finally:
         server.stop()
@@ -136,6 +144,7 @@ async def test_chaos_gemini_api_loses_nothing() -> None:
                 async with anyio.create_task_group() as tg:
                     for number in range(sessions):
                         tg.start_soon(drive, number)
+                await _settle(server, handles)
                 await server.wait_for(all_consumed)
     finally:
         server.stop()
@@ -161,3 +170,16 @@ def _session_of(server: FakeLiveServer, number: int) -> Session | None:
 def _texts_of(server: FakeLiveServer, number: int) -> list[str]:
     session = _session_of(server, number)
     return session.control_texts() if session is not None else []
+
+
+async def _settle(server: FakeLiveServer, handles: list[SessionHandle]) -> None:
+    """Stop injecting faults and let rotations and replays in flight finish.
+
+    A resume rolls the server session back to its handle until the client's replay
+    arrives: checking (or closing) while one is in flight would see a gap that the
+    replay is about to fill.
+    """
+    server.set_fault_plan(None)
+    await anyio.sleep(1.0)  # longer than any injected goAway timeLeft or stall
+    for handle in handles:
+        await handle.wait_ready()
