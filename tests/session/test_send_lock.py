@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import anyio
+import anyio.abc
 import anyio.lowlevel
 import pytest
 
@@ -56,9 +57,10 @@ async def test_a_later_try_acquire_cannot_overtake_a_waiter() -> None:
     assert not lock.held
 
 
-async def test_a_cancelled_waiter_leaves_the_queue() -> None:
-    lock = SendLock()
-    got: list[str] = []
+async def _queue_two_waiters(
+    tg: anyio.abc.TaskGroup, lock: SendLock, got: list[str]
+) -> tuple[anyio.CancelScope, anyio.CancelScope]:
+    """Hold ``lock`` and queue waiters "first" and "second"; return their cancel scopes."""
 
     async def waiter(name: str, scope: anyio.CancelScope) -> None:
         with scope:
@@ -66,12 +68,19 @@ async def test_a_cancelled_waiter_leaves_the_queue() -> None:
                 got.append(name)
 
     first, second = anyio.CancelScope(), anyio.CancelScope()
+    await lock.acquire()
+    tg.start_soon(waiter, "first", first)
+    await anyio.wait_all_tasks_blocked()
+    tg.start_soon(waiter, "second", second)
+    await anyio.wait_all_tasks_blocked()
+    return first, second
+
+
+async def test_a_cancelled_waiter_leaves_the_queue() -> None:
+    lock = SendLock()
+    got: list[str] = []
     async with anyio.create_task_group() as tg:
-        await lock.acquire()
-        tg.start_soon(waiter, "first", first)
-        await anyio.wait_all_tasks_blocked()
-        tg.start_soon(waiter, "second", second)
-        await anyio.wait_all_tasks_blocked()
+        first, _second = await _queue_two_waiters(tg, lock, got)
         first.cancel()
         await anyio.wait_all_tasks_blocked()
         lock.release()
@@ -82,19 +91,8 @@ async def test_a_cancelled_waiter_leaves_the_queue() -> None:
 async def test_a_waiter_cancelled_after_the_handover_passes_the_lock_on() -> None:
     lock = SendLock()
     got: list[str] = []
-
-    async def waiter(name: str, scope: anyio.CancelScope) -> None:
-        with scope:
-            async with lock:
-                got.append(name)
-
-    first, second = anyio.CancelScope(), anyio.CancelScope()
     async with anyio.create_task_group() as tg:
-        await lock.acquire()
-        tg.start_soon(waiter, "first", first)
-        await anyio.wait_all_tasks_blocked()
-        tg.start_soon(waiter, "second", second)
-        await anyio.wait_all_tasks_blocked()
+        first, _second = await _queue_two_waiters(tg, lock, got)
         lock.release()  # handed to "first" ...
         first.cancel()  # ... which is cancelled before it runs
     # Either "first" ran (trio: a rescheduled task keeps its value) or it passed
