@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import anyio
 import pytest
 import sniffio
 
-from live_actor._transport import TransportOptions, open_transport
+from live_actor._transport import Transport, TransportOptions, open_transport
 from live_actor.testing import FakeLiveServer
 
 pytestmark = pytest.mark.anyio
@@ -28,12 +30,12 @@ BIG_DATA = base64.b64encode(b"\xff\xd8" + bytes(1_500_000)).decode()
 BIG = json.dumps({"realtimeInput": {"video": {"mimeType": "image/jpeg", "data": BIG_DATA}}})
 
 
-async def _fill_until_blocked(transport: object, seconds: float) -> int:
+async def _fill_until_blocked(transport: Transport, seconds: float) -> int:
     """Send big frames until one blocks past ``seconds``; returns frames completed."""
     sent = 0
     with anyio.move_on_after(seconds) as scope:
         while True:
-            await transport.send(BIG)  # type: ignore[attr-defined]
+            await transport.send(BIG)
             sent += 1
     assert scope.cancelled_caught
     return sent
@@ -45,67 +47,64 @@ async def _arrived(conn: Any, text: str, seconds: float) -> None:
             await anyio.sleep(0.02)
 
 
-async def test_cancelled_send_finishes_its_frame_and_keeps_the_connection() -> None:
-    server = FakeLiveServer(chunk_delay=0, close_timeout=0.2).start()
+@pytest.fixture
+def server() -> Iterator[FakeLiveServer]:
+    fake = FakeLiveServer(chunk_delay=0, close_timeout=0.2).start()
     try:
-        options = TransportOptions(close_timeout=0.3)
-        async with open_transport(server.live_url(), HEADERS, options) as transport:
-            await transport.send(SETUP)
-            await transport.receive()
-            conn = await server.wait_for_connection()
-            conn.stall(1.5)
-            sent = await _fill_until_blocked(transport, 0.5)
-            # The blocked frame was finished (shielded) once the server read again:
-            # the connection is healthy and every frame arrived whole.
-            await transport.send(json.dumps({"realtimeInput": {"text": "after"}}))
-            await _arrived(conn, "after", 10)
-            kinds = [e.kind for e in conn.received]
-            assert kinds[-1] == "realtimeInput.text"
-            frames = [e for e in conn.received if e.kind == "realtimeInput.video"]
-            assert len(frames) == sent + 1  # the blocked one finished after the cancel
-            assert conn.video_frames == sent + 1  # decoded whole: nothing torn
-            assert transport.close_code is None
+        yield fake
     finally:
-        server.stop()
+        fake.stop()
 
 
-async def test_already_cancelled_send_still_sends_whole() -> None:
-    server = FakeLiveServer(chunk_delay=0, close_timeout=0.2).start()
-    try:
-        async with open_transport(server.live_url(), HEADERS, TransportOptions()) as transport:
-            await transport.send(SETUP)
-            await transport.receive()
-            conn = await server.wait_for_connection()
-            with anyio.CancelScope() as scope:
-                scope.cancel()
-                await transport.send(
-                    json.dumps({"realtimeInput": {"text": "in a cancelled scope"}})
-                )
-            await transport.send(json.dumps({"realtimeInput": {"text": "next"}}))
-            await _arrived(conn, "next", 5)
-            texts = [e.text for e in conn.received if e.text is not None]
-            if sniffio.current_async_library() == "trio":
-                assert texts == ["in a cancelled scope", "next"]
-            else:  # asyncio raises CancelledError before writing; either way nothing is torn
-                assert texts[-1] == "next"
-            assert transport.close_code is None
-    finally:
-        server.stop()
+@asynccontextmanager
+async def _ready(server: FakeLiveServer) -> AsyncIterator[tuple[Transport, Any]]:
+    """A transport past setup, and the server's view of its connection."""
+    options = TransportOptions(close_timeout=0.3)
+    async with open_transport(server.live_url(), HEADERS, options) as transport:
+        await transport.send(SETUP)
+        await transport.receive()
+        yield transport, await server.wait_for_connection()
 
 
-async def test_close_flushes_what_was_sent() -> None:
-    server = FakeLiveServer(chunk_delay=0, close_timeout=0.2).start()
-    try:
-        async with open_transport(server.live_url(), HEADERS, TransportOptions()) as transport:
-            await transport.send(SETUP)
-            await transport.receive()
-            conn = await server.wait_for_connection()
-            for i in range(200):
-                await transport.send(json.dumps({"realtimeInput": {"text": f"t{i}"}}))
-            await transport.aclose(1000)
-        with anyio.fail_after(5):
-            while conn.state == "open":  # noqa: ASYNC110 - polls a thread
-                await anyio.sleep(0.02)
-        assert [e.text for e in conn.received if e.text] == [f"t{i}" for i in range(200)]
-    finally:
-        server.stop()
+async def test_cancelled_send_finishes_its_frame_and_keeps_the_connection(
+    server: FakeLiveServer,
+) -> None:
+    async with _ready(server) as (transport, conn):
+        conn.stall(1.5)
+        sent = await _fill_until_blocked(transport, 0.5)
+        # The blocked frame was finished once the server read again:
+        # the connection is healthy and every frame arrived whole.
+        await transport.send(json.dumps({"realtimeInput": {"text": "after"}}))
+        await _arrived(conn, "after", 10)
+        kinds = [e.kind for e in conn.received]
+        assert kinds[-1] == "realtimeInput.text"
+        frames = [e for e in conn.received if e.kind == "realtimeInput.video"]
+        assert len(frames) == sent + 1  # the blocked one finished after the cancel
+        assert conn.video_frames == sent + 1  # decoded whole: nothing torn
+        assert transport.close_code is None
+
+
+async def test_already_cancelled_send_still_sends_whole(server: FakeLiveServer) -> None:
+    async with _ready(server) as (transport, conn):
+        with anyio.CancelScope() as scope:
+            scope.cancel()
+            await transport.send(json.dumps({"realtimeInput": {"text": "in a cancelled scope"}}))
+        await transport.send(json.dumps({"realtimeInput": {"text": "next"}}))
+        await _arrived(conn, "next", 5)
+        texts = [e.text for e in conn.received if e.text is not None]
+        if sniffio.current_async_library() == "trio":
+            assert texts == ["in a cancelled scope", "next"]
+        else:  # asyncio raises CancelledError before writing; either way nothing is torn
+            assert texts[-1] == "next"
+        assert transport.close_code is None
+
+
+async def test_close_flushes_what_was_sent(server: FakeLiveServer) -> None:
+    async with _ready(server) as (transport, conn):
+        for i in range(200):
+            await transport.send(json.dumps({"realtimeInput": {"text": f"t{i}"}}))
+        await transport.aclose(1000)
+    with anyio.fail_after(5):
+        while conn.state == "open":  # noqa: ASYNC110 - polls a thread
+            await anyio.sleep(0.02)
+    assert [e.text for e in conn.received if e.text] == [f"t{i}" for i in range(200)]
