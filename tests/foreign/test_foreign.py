@@ -659,8 +659,11 @@ async def test_tool_call_cancellation_cancels_slow_tool(server: ForeignLiveServe
 async def test_tool_call_cancelled_before_the_tool_ran(server: ForeignLiveServer) -> None:
     """toolCall then, at once, toolCallCancellation (barge-in right after the call).
 
-    The client reads the cancellation before the tool's task ran: the call must not
-    be answered, and the connection must stay up.
+    The tool returns only after the client has read the cancellation, and the
+    cancellation cannot interrupt it (like a plain function, which has no
+    checkpoint): its result must not be sent, and the connection must stay up.
+    Whether a truly instant tool answers before the cancellation is read is a
+    race the client cannot win, so the tool waits for it, shielded.
     """
 
     async def script(peer: Peer) -> None:
@@ -676,13 +679,21 @@ async def test_tool_call_cancelled_before_the_tool_ran(server: ForeignLiveServer
     cancellations: list[Any] = []
     reconnects: list[str] = []
     errors: list[Exception] = []
+    holder: list[Any] = []
+
+    async def uninterruptible_tool(call: Any) -> Any:
+        with anyio.CancelScope(shield=True):
+            await eventually(lambda: "c1" not in holder[0].pending_tool_calls, "cancel read")
+        return {"result": "fast"}
+
     async with open_on(
         server,
-        on_tool_call=lambda call: {"result": "fast"},  # a fast, synchronous tool
+        on_tool_call=uninterruptible_tool,
         on_tool_call_cancellation=lambda ids: cancellations.append(tuple(ids)),
         on_reconnecting=lambda attempt, delay, cause: reconnects.append(cause),
         on_error=errors.append,
     ) as session:
+        holder.append(session)
         await session.send_client_content("do it")
         assert (await turn_of(session)).interrupted
         await eventually(lambda: bool(cancellations), "on_tool_call_cancellation")
