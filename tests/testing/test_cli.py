@@ -56,7 +56,9 @@ async def test_standalone_server_answers(argv: list[str]) -> None:
                 reply = await ws.turn()
             assert any("ping" in json.dumps(m) for m in reply)
         finally:
-            proc.send_signal(signal.SIGINT)
+            # SIGTERM, not SIGINT: a shell starts background jobs with SIGINT
+            # ignored, and the child inherits that.
+            proc.send_signal(signal.SIGTERM)
             with anyio.fail_after(10):
                 assert await proc.wait() == 0
 
