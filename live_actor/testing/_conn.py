@@ -73,6 +73,7 @@ REALTIME_FIELDS: Final = (
 _RATE = re.compile(r"rate=(\d+)")
 AUDIO_CHUNK_SECONDS: Final = 0.04
 AUDIO_TOKENS_PER_SECOND: Final = 25
+VIDEO_TOKENS_PER_FRAME: Final = 258
 BAD_HANDLE: Final = "Session resumption handle is invalid or has expired."
 SESSION_LIMIT: Final = "Session duration limit exceeded."
 MANUAL_ACTIVITY: Final = (
@@ -122,7 +123,7 @@ class _Turn:
         self.response_tokens = 0
         self.thought_tokens = 0
         self.call_ids: list[str] = []
-        self.prompt: tuple[int, int] | None = None
+        self.prompt: tuple[int, int, int] | None = None
         self.waiting: set[str] = set()
         self.wake = trio.Event()
 
@@ -200,6 +201,11 @@ class ServerConnection:
         self.audio_seconds = 0.0
         self.ignored_audio_seconds = 0.0
         self.video_frames = 0
+        # What the next voice-activity turn may cover (see _covered_input).
+        self._in_activity = False
+        self._audio_since_turn = 0.0
+        self._frames_since_turn = 0
+        self._frames_in_activity = 0
         self.go_away_sent = False
         self._send_chan, self._recv_chan = trio.open_memory_channel[tuple[str, Any]](256)
         self._scope = trio.CancelScope()
@@ -749,6 +755,8 @@ class ServerConnection:
         is_audio = mime.startswith("audio/") if field is None else field == "audio"
         if not is_audio:
             self.video_frames += 1
+            self._frames_since_turn += 1
+            self._frames_in_activity += self._in_activity
             assert self.session is not None
             if not self.session.used_video:
                 self.session.used_video = True
@@ -764,6 +772,7 @@ class ServerConnection:
         assert self.config is not None and self.session is not None
         seconds = len(pcm) / 2 / rate
         self.audio_seconds += seconds
+        self._audio_since_turn += seconds
         self.session.used_audio = True
         if self.config.vad.disabled:
             if self._manual_active:
@@ -814,19 +823,42 @@ class ServerConnection:
 
     async def _activity_started(self) -> None:
         assert self.config is not None
+        self._in_activity = True
         if self._reply is not None and self.config.activity_handling != "NO_INTERRUPTION":
             await self._interrupt()
 
     async def _activity_ended(self, audio: bytes, rate: int) -> None:
         assert self.config is not None and self.session is not None
         text = transcribe(audio)
-        seconds = len(audio) / 2 / rate
+        seconds, frames = self._covered_input(len(audio) / 2 / rate)
         if self.config.input_transcription and text:
             await self._emit(
                 {"serverContent": {"inputTranscription": {"text": text, "finished": True}}}
             )
         self.session.audio_prompt_tokens += round(seconds * AUDIO_TOKENS_PER_SECOND)
+        self.session.video_prompt_tokens += frames * VIDEO_TOKENS_PER_FRAME
         await self._user_input(text, seconds, interrupt=False)
+
+    def _covered_input(self, speech_seconds: float) -> tuple[float, int]:
+        """(audio seconds, video frames) the turn that just ended holds.
+
+        ``turnCoverage`` decides: only the activity (the speech, the frames sent
+        during it), all input since the last turn, or the speech with all frames.
+        """
+        assert self.config is not None
+        coverage = self.config.turn_coverage
+        seconds = speech_seconds
+        if coverage == "TURN_INCLUDES_ALL_INPUT":
+            seconds = max(speech_seconds, self._audio_since_turn)
+        frames = (
+            self._frames_in_activity
+            if coverage == "TURN_INCLUDES_ONLY_ACTIVITY"
+            else self._frames_since_turn
+        )
+        self._in_activity = False
+        self._audio_since_turn = 0.0
+        self._frames_since_turn = self._frames_in_activity = 0
+        return seconds, frames
 
     async def _user_input(self, text: str, audio_seconds: float, *, interrupt: bool = True) -> None:
         assert self.config is not None and self.session is not None
@@ -1059,26 +1091,28 @@ class ServerConnection:
             if self.config.output_transcription:
                 await self._emit({"serverContent": {"outputTranscription": {"text": chunk}}})
 
-    def _prompt_tokens(self) -> tuple[int, int]:
-        """(text, audio) tokens of the context the model sees now."""
+    def _prompt_tokens(self) -> tuple[int, int, int]:
+        """(text, audio, video) tokens of the context the model sees now."""
         assert self.config is not None and self.session is not None
         text_tokens = count_tokens(self.config.system_instruction)
         for content in self.session.history:
             for part in content.get("parts") or []:
                 if isinstance(part, dict) and isinstance(part.get("text"), str):
                     text_tokens += count_tokens(part["text"])
-        return text_tokens, self.session.audio_prompt_tokens
+        return text_tokens, self.session.audio_prompt_tokens, self.session.video_prompt_tokens
 
     def _usage(self, turn: _Turn) -> dict[str, Any]:
         assert self.config is not None
         if turn.prompt is None:
             turn.prompt = self._prompt_tokens()
-        text_tokens, audio_tokens = turn.prompt
-        prompt = text_tokens + audio_tokens
+        text_tokens, audio_tokens, video_tokens = turn.prompt
+        prompt = text_tokens + audio_tokens + video_tokens
         response = turn.response_tokens
         details = [{"modality": "TEXT", "tokenCount": text_tokens}]
         if audio_tokens:
             details.append({"modality": "AUDIO", "tokenCount": audio_tokens})
+        if video_tokens:
+            details.append({"modality": "VIDEO", "tokenCount": video_tokens})
         usage: dict[str, Any] = {
             "promptTokenCount": prompt,
             "responseTokenCount": response,

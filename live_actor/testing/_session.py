@@ -66,6 +66,7 @@ class Session:
         self.token: EphemeralToken | None = None
         self.issued_call_ids: set[str] = set()
         self.audio_prompt_tokens = 0
+        self.video_prompt_tokens = 0
         self.active: ServerConnection | None = None
 
     def __repr__(self) -> str:

@@ -105,6 +105,8 @@ ENUMS: Final[dict[str, frozenset[str]]] = {
     "thinkingLevel": frozenset({"THINKING_LEVEL_UNSPECIFIED", "MINIMAL", "LOW", "MEDIUM", "HIGH"}),
     "behavior": frozenset({"UNSPECIFIED", "BLOCKING", "NON_BLOCKING"}),
 }
+#: The documented default of 2.5-era models; the wire-protocol notes leave 3.x open.
+DEFAULT_TURN_COVERAGE: Final = "TURN_INCLUDES_ONLY_ACTIVITY"
 MODALITIES: Final = frozenset({"TEXT", "AUDIO", "IMAGE", "MODALITY_UNSPECIFIED"})
 
 
@@ -136,6 +138,9 @@ class SessionConfig:
     transparent: bool
     vad: VadSettings
     activity_handling: str
+    #: What a voice-activity turn holds: the speech only, or all input since the last
+    #: turn (``realtimeInputConfig.turnCoverage``); decides its prompt token count.
+    turn_coverage: str
     input_transcription: bool
     output_transcription: bool
     compression: bool
@@ -288,7 +293,9 @@ def parse_setup(
         silence_duration_ms=_int(aad.get("silenceDurationMs"), DEFAULT_SILENCE_MS),
     )
     handling = _enum(ric, "activityHandling", "START_OF_ACTIVITY_INTERRUPTS")
-    _enum(ric, "turnCoverage", "")
+    coverage = _enum(ric, "turnCoverage", DEFAULT_TURN_COVERAGE)
+    if coverage == "TURN_COVERAGE_UNSPECIFIED":
+        coverage = DEFAULT_TURN_COVERAGE
 
     resumption_raw = setup.get("sessionResumption")
     resumption = _obj(resumption_raw)
@@ -338,6 +345,7 @@ def parse_setup(
         transparent=transparent,
         vad=vad,
         activity_handling=handling,
+        turn_coverage=coverage,
         input_transcription=input_tr is not None,
         output_transcription=output_tr is not None,
         compression=cwc_raw is not None,

@@ -219,3 +219,40 @@ async def test_video_frames_counted(server: FakeLiveServer) -> None:
     conn = server.connections[0]
     assert conn.video_frames == 4
     assert conn.session is not None and conn.session.used_video
+
+
+@pytest.mark.parametrize(
+    ("coverage", "audio_seconds", "frames"),
+    [
+        (None, "speech", 1),
+        ("TURN_COVERAGE_UNSPECIFIED", "speech", 1),
+        ("TURN_INCLUDES_ONLY_ACTIVITY", "speech", 1),
+        ("TURN_INCLUDES_ALL_INPUT", "all", 2),
+        ("TURN_INCLUDES_AUDIO_ACTIVITY_AND_ALL_VIDEO", "speech", 2),
+    ],
+)
+async def test_turn_coverage_decides_the_prompt_tokens(
+    server: FakeLiveServer, coverage: str | None, audio_seconds: str, frames: int
+) -> None:
+    """Audio and frames sent outside the activity count only when turnCoverage says so."""
+    ric: dict[str, Any] = {"automaticActivityDetection": {"disabled": True}}
+    if coverage is not None:
+        ric["turnCoverage"] = coverage
+    frame = {"realtimeInput": {"video": {"mimeType": "image/jpeg", "data": "AAAA"}}}
+    before, during = silence(1000), speech("hello")
+    async with connect(server.live_url()) as ws:
+        await ws.setup(realtimeInputConfig=ric)
+        await stream(ws, before)
+        await ws.send(frame)
+        await ws.send({"realtimeInput": {"activityStart": {}}})
+        await stream(ws, during)
+        await ws.send(frame)
+        await ws.send({"realtimeInput": {"activityEnd": {}}})
+        messages = await ws.turn()
+    details = {
+        d["modality"]: d["tokenCount"] for d in messages[-1]["usageMetadata"]["promptTokensDetails"]
+    }
+    seconds = (len(during) if audio_seconds == "speech" else len(before) + len(during)) / 32_000
+    assert details["AUDIO"] == round(seconds * 25)
+    assert details["VIDEO"] == frames * 258
+    assert messages[-1]["usageMetadata"]["promptTokenCount"] == sum(details.values())
