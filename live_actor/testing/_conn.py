@@ -314,7 +314,17 @@ class ServerConnection:
 
     def _spawn(self, fn: Any, *args: Any) -> None:
         if self._nursery is not None and self.state != "closed":
-            self._nursery.start_soon(fn, *args)
+            self._nursery.start_soon(self._guarded, fn, *args)
+
+    async def _guarded(self, fn: Any, *args: Any) -> None:
+        try:
+            await fn(*args)
+        except Exception as exc:
+            self._internal_error(exc)
+
+    def _internal_error(self, exc: Exception) -> None:
+        self._core.internal_error(exc)
+        self._request_close(1011, INTERNAL)
 
     def _abort(self, how: str) -> None:
         if self.state == "closed":
@@ -454,6 +464,8 @@ class ServerConnection:
                             await self._on_message(payload)
                         except Reject as rej:
                             self._request_close(rej.code, rej.reason)
+                        except Exception as exc:
+                            self._internal_error(exc)
                 elif isinstance(event, wse.Ping):
                     await self._send_chan.send(("pong", event.response()))
                 elif isinstance(event, wse.CloseConnection):

@@ -12,8 +12,10 @@ import concurrent.futures
 import datetime as dt
 import hashlib
 import itertools
+import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, TypeVar
 
@@ -85,6 +87,8 @@ class Core:
         self.ledger_media = ledger_media
         self.max_handles = max_handles
         self.tokens = TokenStore()
+        #: Unexpected exceptions in the server (``FakeLiveServer.errors``).
+        self.errors: list[BaseException] = []
         self.rest = RestApp(
             live_models=sorted(known_models),
             tokens=self.tokens,
@@ -212,6 +216,12 @@ class Core:
                 planned=planned,
             )
         )
+        self.changed()
+
+    def internal_error(self, exc: BaseException) -> None:
+        """Record a bug in the fake itself; the caller closes with 1011 as the service would."""
+        self.errors.append(exc)
+        traceback.print_exception(exc, file=sys.stderr)
         self.changed()
 
     # -- cross-thread -------------------------------------------------------------

@@ -20,9 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import sys
 import threading
-import traceback
 from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Any, Literal, Self, TypeVar
@@ -161,8 +159,12 @@ class FakeLiveServer:
         self._ready = threading.Event()
         self._stop_event: trio.Event | None = None
         self._startup_error: BaseException | None = None
-        self.errors: list[BaseException] = []
-        """Unexpected exceptions inside the server (a healthy run leaves this empty)."""
+        self.errors: list[BaseException] = self._core.errors
+        """Unexpected exceptions inside the server (a healthy run leaves this empty).
+
+        A connection whose handling raised is closed with 1011 "Internal error
+        occurred.", as the service closes on its own internal errors.
+        """
 
     # ------------------------------------------------------------ lifecycle
 
@@ -249,8 +251,7 @@ class FakeLiveServer:
         try:
             await serve_stream(self._core, stream)
         except Exception as exc:
-            self.errors.append(exc)
-            traceback.print_exception(exc, file=sys.stderr)
+            self._core.internal_error(exc)
 
     # ------------------------------------------------------------ addresses
 

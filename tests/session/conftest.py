@@ -23,3 +23,4 @@ def server() -> Iterator[FakeLiveServer]:
         yield fake
     finally:
         fake.stop()
+    assert not fake.errors, fake.errors

@@ -209,3 +209,22 @@ def test_scripted_responder_is_pure() -> None:
             )
         ).text,
     )
+
+
+async def test_a_failing_responder_closes_with_1011_and_is_recorded() -> None:
+    """A bug in the model (or the fake) is an internal error: 1011, as the service does."""
+
+    class Broken(Responder):
+        def respond(self, context: TurnContext) -> Reply:
+            raise ZeroDivisionError("the responder broke")
+
+    server = FakeLiveServer(responder=Broken(), chunk_delay=0, close_timeout=0.5).start()
+    try:
+        async with connect(server.live_url()) as ws:
+            await ws.setup(**TEXT)
+            await ws.send({"realtimeInput": {"text": "hello"}})
+            closed = await ws.closed()
+        assert (closed.code, closed.reason) == (1011, "Internal error occurred.")
+        assert [type(e) for e in server.errors] == [ZeroDivisionError]
+    finally:
+        server.stop()
