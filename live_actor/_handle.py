@@ -371,6 +371,7 @@ class SessionHandle:
         A connection lost while the model was answering ends the turn early with
         ``connection_lost=True``: the partial reply is never glued to the full
         answer that may follow the reconnect (the next ``receive_turn`` returns it).
+        A session that ends mid-answer returns its partial reply the same way.
         """
         collected: list[ServerMessage] = []
         buffer = self._session.events
@@ -378,7 +379,7 @@ class SessionHandle:
         while True:
             event = await buffer.get()
             if event is None:
-                break
+                return Turn(tuple(collected), connection_lost=answering)
             if not isinstance(event, ServerMessage):
                 if isinstance(event, Reconnecting) and answering:
                     return Turn(tuple(collected), connection_lost=True)
@@ -387,12 +388,11 @@ class SessionHandle:
             content = event.server_content
             if content is not None:
                 if content.turn_complete:
-                    break
-                if content.model_turn is not None or content.output_transcription is not None:
+                    return Turn(tuple(collected))
+                if content.model_turn is not None:
                     answering = True
             elif event.tool_call is not None:
                 answering = True
-        return Turn(tuple(collected))
 
 
 class _EventIterator:

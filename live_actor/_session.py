@@ -143,6 +143,8 @@ class _Connection:
         self.direct_send = getattr(transport, "cancel_safe_send", False)
         self.resuming = resuming
         self.exit: Exit | None = None
+        #: the earliest goAway deadline; each goAway that moves it sets, then
+        #: replaces, ``go_away_event`` (the deadline task re-arms on it).
         self.go_away_at: float | None = None
         self.go_away_event = anyio.Event()
         self.rotate_now = anyio.Event()
@@ -458,6 +460,7 @@ class Session:
                 f"the server rejected the session: {exit_.cause}",
                 code=exit_.code,
                 reason=exit_.reason,
+                status=getattr(exit_.error, "status", None),
             )
         return SessionClosedError(
             f"the connection ended ({exit_.cause}) and restart={self.policy.restart!r}",
@@ -578,12 +581,13 @@ class Session:
             log.warning("live_actor.session.connect_failed", status=exc.status, error=str(exc))
             kind = classify_http_status(exc.status)
             rejected = SetupRejectedError if kind is ExitKind.FATAL else ConnectError
+            # Not ``resuming``: the upgrade was refused before the handle was sent,
+            # so this says nothing about the handle (which stays usable).
             return Exit(
                 kind,
                 reason=str(exc),
                 error=rejected(str(exc), reason=str(exc), status=exc.status),
                 during_setup=True,
-                resuming=handle is not None,
             )
         except TransportClosed as exc:
             return Exit(
@@ -705,7 +709,7 @@ class Session:
             log.info("live_actor.session.setup_complete", resumed=conn.resuming)
             tg.start_soon(self._after_ready, conn, log)
         self._dispatch(conn, message, log)
-        if conn.go_away_at is not None and self._safe_to_rotate():
+        if conn.go_away_at is not None and self._rotates and self._safe_to_rotate():
             conn.rotate_now.set()
 
     def _dispatch(self, conn: _Connection, message: ServerMessage, log: Any) -> None:
@@ -761,8 +765,11 @@ class Session:
             queue.put("on_tool_call_cancellation", callbacks.on_tool_call_cancellation, ids)
         if message.go_away is not None:
             left = message.go_away.time_left or datetime.timedelta(0)
-            conn.go_away_at = anyio.current_time() + left.total_seconds()
-            conn.go_away_event.set()
+            at = anyio.current_time() + left.total_seconds()
+            if conn.go_away_at is None or at < conn.go_away_at:
+                conn.go_away_at = at
+                moved, conn.go_away_event = conn.go_away_event, anyio.Event()
+                moved.set()
             log.info("live_actor.session.go_away", time_left=left.total_seconds())
             self.events.put(GoingAway(time_left=left, handle=self.core.resumption_handle))
             queue.put("on_go_away", callbacks.on_go_away, left, self.core.resumption_handle)
@@ -821,6 +828,12 @@ class Session:
         if not self._first_outcome.is_set():
             self._first_outcome.set()
 
+    @property
+    def _rotates(self) -> bool:
+        """Does a goAway lead to a new connection?  Not for a temporary session:
+        it keeps its connection until the server ends it."""
+        return self.policy.restart != "temporary"
+
     def _safe_to_rotate(self) -> bool:
         core = self.core
         return not core.in_turn and not core.pending_tool_calls and core.handle_fresh
@@ -834,29 +847,21 @@ class Session:
         if self._close_requested.is_set():  # close() came while this connection was dialled
             conn.rotate_now.set()
         while not conn.rotate_now.is_set():
-            if conn.go_away_at is None:
-                async with anyio.create_task_group() as waiters:
-
-                    async def _wait(event: anyio.Event) -> None:
-                        await event.wait()
-                        waiters.cancel_scope.cancel()
-
-                    waiters.start_soon(_wait, conn.go_away_event)
-                    waiters.start_soon(_wait, conn.rotate_now)
+            if conn.go_away_at is None or not self._rotates:
+                await _first_of(conn.go_away_event, conn.rotate_now)
                 continue
             if self._safe_to_rotate():
                 break
             remaining = max(0.0, conn.go_away_at - anyio.current_time())
             margin = min(self.options.go_away_margin, remaining / 2)
-            with anyio.move_on_at(conn.go_away_at - margin):
-                await conn.rotate_now.wait()
-            break
+            with anyio.move_on_at(conn.go_away_at - margin) as deadline:
+                await _first_of(conn.go_away_event, conn.rotate_now)  # or an earlier goAway
+            if deadline.cancelled_caught:
+                break
         closing = self._close_requested.is_set()
         if closing:
             await self._drain_commands()
             reason = "client closed the session"
-            if self._replayed:
-                self._closed_gracefully_on = conn.number
         else:
             self.core.begin_draining()
             log.info(
@@ -879,6 +884,8 @@ class Session:
         # its entry stays in the ledger, to be replayed.
         with anyio.CancelScope(shield=True):
             await conn.transport.aclose(1000, reason, close_timeout=budget)
+        if closing and self._replayed and conn.transport.close_acknowledged:
+            self._closed_gracefully_on = conn.number
         tg.cancel_scope.cancel()
 
     async def _drain_commands(self) -> None:
@@ -978,6 +985,18 @@ class Session:
                 await call_maybe_async(self.callbacks.on_error, error)
             except Exception:
                 self.log.warning("live_actor.session.callback_error", callback="on_error")
+
+
+async def _first_of(*events: anyio.Event) -> None:
+    """Return once any of ``events`` is set."""
+    async with anyio.create_task_group() as waiters:
+
+        async def wait(event: anyio.Event) -> None:
+            await event.wait()
+            waiters.cancel_scope.cancel()
+
+        for event in events:
+            waiters.start_soon(wait, event)
 
 
 def _tool_responses(tool_call: ToolCall, result: Any) -> list[FunctionResponse]:

@@ -230,11 +230,9 @@ class SessionCore:
     def _observe(self, message: ServerMessage) -> None:
         content = message.server_content
         if content is not None:
-            output = (
-                content.model_turn is not None
-                or content.output_transcription is not None
-                or content.generation_complete is not None
-            )
+            # Not outputTranscription: it has its own ordering and its last piece
+            # may come after turnComplete, which is no new turn.
+            output = content.model_turn is not None or content.generation_complete is not None
             if output and not self.in_turn:
                 self.in_turn = True
                 self.ledger.turn_started(self.connection)

@@ -190,6 +190,16 @@ class Transport(Protocol):
         """The close reason once the connection is closed (``""`` when none)."""
         ...
 
+    @property
+    def close_acknowledged(self) -> bool:
+        """Did the peer answer *our* close frame?
+
+        Then it read every frame sent before that close.  ``False`` while open,
+        when the peer closed first, and when the handshake timed out or the
+        socket died.
+        """
+        ...
+
     async def send(self, frame: str | bytes) -> None:
         """Send one message: ``str`` as a text frame, ``bytes`` as a binary frame.
 

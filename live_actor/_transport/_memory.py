@@ -54,6 +54,7 @@ class MemoryTransport:
         # The peer's close, announced when it happened but only *observed* by
         # receive() after the messages sent before it, as on a socket.
         self._peer_closed: TransportClosed | None = None
+        self._acknowledged = False
         #: Every frame this side sent, in order (handy for assertions).
         self.sent: list[str | bytes] = []
 
@@ -81,6 +82,11 @@ class MemoryTransport:
     def close_reason(self) -> str:
         """The close reason once closed (``""`` when none or still open)."""
         return "" if self._closed is None else self._closed.reason
+
+    @property
+    def close_acknowledged(self) -> bool:
+        """We closed first, with the peer still open: it gets everything sent before."""
+        return self._acknowledged
 
     async def send(self, frame: str | bytes) -> None:
         """Queue ``frame`` for the peer; :class:`TransportClosed` once closed."""
@@ -121,6 +127,7 @@ class MemoryTransport:
         info = TransportClosed(code, clip_reason(reason), local=True)
         if self._peer is not None and self._peer._closed is None:
             self._peer._peer_closed = TransportClosed(info.code, info.reason, local=False)
+            self._acknowledged = True
         self._finish(info)
         await anyio.lowlevel.checkpoint()
 

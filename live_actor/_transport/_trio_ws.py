@@ -49,6 +49,7 @@ import structlog
 import trio
 import trio_websocket
 from trio_websocket import ConnectionClosed, ConnectionRejected
+from wsproto.connection import ConnectionState
 
 from live_actor._transport._base import (
     ABNORMAL_CLOSURE,
@@ -151,6 +152,15 @@ class TrioWebsocketTransport:
         """The close reason once closed (``""`` when none or still open)."""
         info = self._close_info()
         return "" if info is None else info.reason
+
+    @property
+    def close_acknowledged(self) -> bool:
+        """Did the peer answer our close frame (see ``Transport``)?"""
+        # trio-websocket does not say whether its aclose() got the reply or gave
+        # up; its wsproto state does.  Should that attribute ever go away, the
+        # answer is "no", which only makes the ledger more cautious.
+        wsproto = getattr(self._ws, "_wsproto", None)
+        return self._local is not None and getattr(wsproto, "state", None) is ConnectionState.CLOSED
 
     # -- the seam -----------------------------------------------------------------
 

@@ -110,6 +110,16 @@ class WebsocketsTransport:
         info = self._close_info()
         return "" if info is None else info.reason
 
+    @property
+    def close_acknowledged(self) -> bool:
+        """Did the peer answer our close frame (see ``Transport``)?"""
+        protocol = self._conn.protocol
+        return (
+            protocol.close_sent is not None
+            and protocol.close_rcvd is not None
+            and not protocol.close_rcvd_then_sent
+        )
+
     async def send(self, frame: str | bytes) -> None:
         """Send ``frame`` as one text (``str``) or binary (``bytes``) message."""
         kind = type(frame)

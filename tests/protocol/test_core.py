@@ -291,3 +291,17 @@ def test_replay_prefix_is_sent_once_before_the_replay() -> None:
     frames = core.replay_frames(prefix=[text("history")])
     texts = [json.loads(f)["clientContent"]["turns"][0]["parts"][0]["text"] for f in frames]
     assert texts == ["history", "queued"]
+
+
+def test_model_output_starts_a_turn_but_a_late_transcript_does_not() -> None:
+    """outputTranscription has its own ordering: its last piece may follow turnComplete."""
+    core = core_in(S.READY)
+    core.receive(frame({"serverContent": {"outputTranscription": {"text": "late"}}}))
+    assert not core.in_turn
+    core.receive(frame({"serverContent": {"modelTurn": {"parts": [{"text": "x"}]}}}))
+    assert core.in_turn
+    core.receive(frame({"serverContent": {"turnComplete": True}}))
+    core.receive(frame({"serverContent": {"outputTranscription": {"text": "tail"}}}))
+    assert not core.in_turn
+    core.receive(frame({"serverContent": {"generationComplete": True}}))
+    assert core.in_turn

@@ -81,6 +81,7 @@ async def test_closing_after_peer_keeps_peer_code() -> None:
         await server.aclose(1008, "policy")
         await client.aclose(1000)
         assert client.close_code == 1008
+        assert server.close_acknowledged and not client.close_acknowledged
 
 
 async def test_abort_is_1006_on_both_sides() -> None:

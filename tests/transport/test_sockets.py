@@ -167,6 +167,27 @@ async def test_local_close(ws_server: ScriptedServer) -> None:
     assert 4002 in codes[before:]
 
 
+async def test_close_acknowledged_only_when_the_peer_answers_our_close(
+    ws_server: ScriptedServer, raw_server: RawServer
+) -> None:
+    async with open_transport(ws_server.url("/echo"), HEADERS, FAST) as transport:
+        assert not transport.close_acknowledged
+        await transport.aclose(1000, "done")
+        assert transport.close_acknowledged
+    # A peer that never answers: the handshake times out, nothing is acknowledged.
+    async with open_transport(raw_server.url("/silent"), HEADERS, FAST) as transport:
+        await transport.aclose(1000, "done", close_timeout=0.2)
+        assert not transport.close_acknowledged
+    # The peer closed first: it may have discarded what we sent after its close.
+    url = ws_server.url("/close?code=1000&reason=bye")
+    async with open_transport(url, HEADERS, FAST) as transport:
+        with pytest.raises(TransportClosed):
+            while True:
+                await transport.receive()
+        await transport.aclose()
+        assert not transport.close_acknowledged
+
+
 async def test_aclose_wakes_a_blocked_receive(ws_server: ScriptedServer) -> None:
     async with open_transport(ws_server.url("/echo"), HEADERS, FAST) as transport:
         errors: list[TransportClosed] = []
