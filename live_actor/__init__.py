@@ -12,6 +12,7 @@ from ._auth import (
 from ._callbacks import Callbacks
 from ._config import LiveConfig
 from ._errors import (
+    CallbackError,
     ConfigError,
     ConnectError,
     GaveUpError,
@@ -116,6 +117,7 @@ __all__ = [
     "BearerToken",
     "Behavior",
     "Blob",
+    "CallbackError",
     "Callbacks",
     "ClientContent",
     "ClientMessage",

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import collections
 import contextvars
+import difflib
 import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anyio
 import attrs
+
+from ._errors import ConfigError
 
 __all__ = ["CALLBACK_NAMES", "CallbackQueue", "Callbacks", "call_maybe_async"]
 
@@ -40,11 +43,13 @@ CALLBACK_NAMES = (
 
 @attrs.frozen(kw_only=True)
 class Callbacks:
-    """The optional callbacks of a session (all sync or async).
+    """The optional callbacks of a session (all sync or async), passed as keyword
+    arguments to ``open_session`` / ``Supervisor.start_session``.
 
     * ``on_message(message)`` — every decoded :class:`ServerMessage`.
-    * ``on_error(error)`` — a :class:`LiveError` that did not end the session
-      (malformed frame, failing tool or callback).
+    * ``on_error(error)`` — every :class:`LiveError`: those the session survives
+      (a malformed frame, a :class:`CallbackError` from a failing tool or
+      callback) and, last, the one that ended it (then ``on_close``).
     * ``on_close(code, reason)`` — the session ended (once).
     * ``on_tool_call(tool_call)`` — its return value is sent as the tool
       response: ``None`` (answer later with ``send_tool_response``), a
@@ -76,14 +81,18 @@ class Callbacks:
 
     @classmethod
     def from_kwargs(cls, kwargs: dict[str, Any]) -> Callbacks:
-        unknown = sorted(set(kwargs) - set(CALLBACK_NAMES))
-        if unknown:
-            raise TypeError(
-                f"unknown callback(s) {', '.join(unknown)}; known: {', '.join(CALLBACK_NAMES)}"
-            )
+        """The callbacks given as keyword arguments (``open_session(..., on_error=f)``).
+
+        Raises :class:`ConfigError` for an unknown name (with the closest known
+        one) or a value that is not callable.
+        """
+        for name in sorted(set(kwargs) - set(CALLBACK_NAMES)):
+            close = difflib.get_close_matches(name, CALLBACK_NAMES, n=1)
+            hint = f"did you mean {close[0]}?" if close else f"known: {', '.join(CALLBACK_NAMES)}"
+            raise ConfigError(f"unknown callback {name}: {hint}")
         for name, value in kwargs.items():
             if value is not None and not callable(value):
-                raise TypeError(f"{name} must be callable, got {type(value).__name__}")
+                raise ConfigError(f"{name} must be callable, got {type(value).__name__}")
         return cls(**kwargs)
 
 

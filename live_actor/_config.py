@@ -478,7 +478,7 @@ class LiveConfig:
                 "pick a half-cascade model for TEXT"
             )
         if gc is not None:
-            _check_range("generation_config.temperature", gc.temperature, low=0)
+            _check_range("generation_config.temperature", gc.temperature, low=0, high=2)
             _check_range("generation_config.top_p", gc.top_p, low=0, high=1)
             _check_range("generation_config.top_k", gc.top_k, low=0)
             _check_range("generation_config.max_output_tokens", gc.max_output_tokens, low=0)

@@ -13,6 +13,7 @@ reasons and field names only.
 from __future__ import annotations
 
 __all__ = [
+    "CallbackError",
     "ConfigError",
     "ConnectError",
     "GaveUpError",
@@ -37,6 +38,17 @@ class ConfigError(LiveError, ValueError):
 
 class LocalProtocolError(LiveError):
     """The caller asked for something the protocol or the session state forbids."""
+
+
+class CallbackError(LiveError):
+    """A callback or ``on_tool_call`` function raised; the session goes on.
+
+    ``callback`` names it; ``__cause__`` is the exception it raised.
+    """
+
+    def __init__(self, message: str, *, callback: str) -> None:
+        super().__init__(message)
+        self.callback = callback
 
 
 class RemoteProtocolError(LiveError):

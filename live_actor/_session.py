@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import math
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
@@ -36,11 +37,11 @@ from ._callbacks import CallbackQueue, Callbacks, call_maybe_async, in_callback_
 from ._config import LiveConfig
 from ._endpoints import build_endpoint
 from ._errors import (
+    CallbackError,
     ConfigError,
     ConnectError,
     GaveUpError,
     LiveError,
-    LocalProtocolError,
     RemoteProtocolError,
     SessionClosedError,
     SetupRejectedError,
@@ -181,7 +182,7 @@ class Session:
             media_policy=self.options.media_policy,
             resume_handle=config.resume_handle,
         )
-        self.log = _log.get_logger().bind(session_id=self.session_id, model=config.model)
+        self._log = _log.get_logger().bind(session_id=self.session_id, model=config.model)
         self.events = EventBuffer(self.options.event_buffer)
         self._callback_queue = CallbackQueue(self._callback_failed)
         self._commands_in, self._commands_out = anyio.create_memory_object_stream[Entry](
@@ -222,8 +223,15 @@ class Session:
         self._refusing = False
         #: the connection close() ended with a close frame after its last command.
         self._closed_gracefully_on: int | None = None
+        #: close() must be over by then (a supervisor shutting down).
+        self._close_by = math.inf
 
     # =================================================================== API
+
+    @property
+    def log(self) -> Any:
+        """The session's logger, bound to the current connection number."""
+        return self._log.bind(connection=self.core.connection)
 
     @property
     def status(self) -> SessionStatus:
@@ -317,8 +325,13 @@ class Session:
                 return
             await self._changed.wait()
 
-    async def close(self) -> None:
-        """Close gracefully: send what was accepted, close the socket with 1000, stop."""
+    async def close(self, *, deadline: float = math.inf) -> None:
+        """Close gracefully: send what was accepted, close the socket with 1000, stop.
+
+        ``deadline`` (``anyio.current_time()`` clock) bounds the drain and the close
+        handshake on top of ``shutdown_timeout`` and the transport's close timeout.
+        """
+        self._close_by = min(self._close_by, deadline)
         if not self._started:
             self.core.begin_close()
             self._finish(None, 1000, "closed before connect")
@@ -496,11 +509,14 @@ class Session:
         if self.closed.is_set():
             return
         if error is not None and self.final_error is None:
-            self.final_error = (
-                error if isinstance(error, SessionClosedError) else GaveUpError(str(error))
-            )
-            if isinstance(error, ConnectError) and not isinstance(self.final_error, ConnectError):
-                self.final_error.__cause__ = error
+            if isinstance(error, SessionClosedError) or not self.core.ever_ready:
+                # The first connect failed: the error is what connect() raised (no
+                # restart was ever attempted); sends still raise SessionClosedError.
+                self.final_error = error
+            else:
+                self.final_error = GaveUpError(str(error))
+                if isinstance(error, ConnectError):
+                    self.final_error.__cause__ = error
         self.close_code = code
         self.close_reason = reason
         self._refusing = True
@@ -586,7 +602,7 @@ class Session:
             return Exit(
                 kind,
                 reason=str(exc),
-                error=rejected(str(exc), reason=str(exc), status=exc.status),
+                error=rejected(str(exc), status=exc.status),
                 during_setup=True,
             )
         except TransportClosed as exc:
@@ -878,7 +894,9 @@ class Session:
         # open), but never wait past the deadline for a silent server's close reply:
         # the transport's exit aborts the socket if the handshake does not finish.
         budget = self.options.transport.close_timeout
-        if not closing and conn.go_away_at is not None:
+        if closing:
+            budget = min(budget, max(0.0, self._close_by - anyio.current_time()))
+        elif conn.go_away_at is not None:
             budget = min(budget, max(0.05, (conn.go_away_at - anyio.current_time()) / 2))
         # No send lock here: a send still in progress fails with TransportClosed and
         # its entry stays in the ledger, to be replayed.
@@ -895,7 +913,8 @@ class Session:
         progress (the direct path) to finish, bounded by ``shutdown_timeout``;
         what is left then is counted as dropped by ``_finish``.
         """
-        with anyio.move_on_after(self.options.shutdown_timeout):
+        limit = min(anyio.current_time() + self.options.shutdown_timeout, self._close_by)
+        with anyio.move_on_at(limit):
             await self._commands_idle.wait()
             async with self._send_lock:
                 pass
@@ -968,7 +987,9 @@ class Session:
             pass
         except Exception as exc:
             log.warning("live_actor.session.tool_error", error=repr(exc), ids=ids)
-            error = LocalProtocolError(f"on_tool_call failed: {type(exc).__name__}: {exc}")
+            error = CallbackError(
+                f"on_tool_call failed: {type(exc).__name__}: {exc}", callback="on_tool_call"
+            )
             error.__cause__ = exc
             self._callback_queue.put("on_error", self.callbacks.on_error, error)
         finally:
@@ -979,7 +1000,9 @@ class Session:
     async def _callback_failed(self, name: str, exc: BaseException) -> None:
         self.log.warning("live_actor.session.callback_error", callback=name, error=repr(exc))
         if name != "on_error" and self.callbacks.on_error is not None:
-            error = LocalProtocolError(f"callback {name} failed: {type(exc).__name__}: {exc}")
+            error = CallbackError(
+                f"callback {name} failed: {type(exc).__name__}: {exc}", callback=name
+            )
             error.__cause__ = exc
             try:
                 await call_maybe_async(self.callbacks.on_error, error)

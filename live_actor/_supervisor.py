@@ -11,6 +11,7 @@ with a typed error on its handle instead.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from types import TracebackType
@@ -77,10 +78,11 @@ class Supervisor:
         live = [s for s in self._sessions if not s.finished.is_set()]
         if live:
             self._log.info("live_actor.supervisor.shutdown", sessions=len(live))
-        with anyio.move_on_after(self.shutdown_timeout, shield=True):
+        deadline = anyio.current_time() + self.shutdown_timeout
+        with anyio.move_on_at(deadline, shield=True):
             async with anyio.create_task_group() as tg:
                 for session in live:
-                    tg.start_soon(session.close)
+                    tg.start_soon(functools.partial(session.close, deadline=deadline))
 
     @property
     def sessions(self) -> list[SessionHandle]:
@@ -153,7 +155,7 @@ async def open_session(
     api_key: str | None = None,
     credentials: CredentialsSource | None = None,
     base_url: str | None = None,
-    restart: RestartType = "transient",
+    restart: RestartType | None = None,
     policy: RestartPolicy | None = None,
     options: SessionOptions | None = None,
     **callbacks: Any,
@@ -167,7 +169,8 @@ async def open_session(
             turn = await session.receive_turn()
 
     Raises :class:`SetupRejectedError` / :class:`ConnectError` if the first
-    connection fails.  ``restart="temporary"`` opts out of reconnection.
+    connection fails.  ``restart`` overrides ``policy.restart`` (default
+    ``"transient"``); ``restart="temporary"`` opts out of reconnection.
     """
     async with Supervisor(policy=policy, options=options) as supervisor:
         handle = await supervisor.start_session(

@@ -515,18 +515,23 @@ class ServerConnection:
                 core.kill_handles(self.session)
                 self._request_close(1008, SESSION_LIMIT)
                 return
+            if not self.go_away_sent and now >= self._go_away_at:
+                self.go_away_sent = True
+                if now - self._go_away_at > 0.05:
+                    # The clock jumped (a virtual clock, a stalled process): the
+                    # notice is still given in full, as the service promises.
+                    self._cut_at = max(self._cut_at, now + core.go_away_notice)
+                    left = self._cut_at - now
+                else:  # report the configured notice (the timer may fire a hair late)
+                    left = self._cut_at - self._go_away_at
+                await self._emit({"goAway": {"timeLeft": format_duration(left)}})
+                continue
             if now >= self._cut_at:
                 if core.go_away_cut == "drop":
                     self._fault("drop", 0.0, planned=True)
                 else:
                     self._request_close(1000, "")
                 return
-            if not self.go_away_sent and now >= self._go_away_at:
-                self.go_away_sent = True
-                # report the configured notice (the timer may fire a hair late)
-                late = now - self._go_away_at
-                left = self._cut_at - (now if late > 0.05 else self._go_away_at)
-                await self._emit({"goAway": {"timeLeft": format_duration(left)}})
             if now >= next_tick and plan is not None and plan.interval:
                 next_tick = now + plan.interval
                 if self.state == "ready" and self._faults_applied < plan.max_faults:
