@@ -24,11 +24,12 @@ import datetime
 import math
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 import anyio
 import anyio.abc
 import attrs
+from anyio.lowlevel import checkpoint
 
 from . import _log
 from ._auth import CredentialsSource, resolve_credentials
@@ -134,6 +135,10 @@ class SessionOptions:
     history: Callable[[], Sequence[Content]] | None = attrs.field(default=None, repr=False)
 
 
+#: A send is a checkpoint at least this often (see ``Session.submit``).
+_CHECKPOINT_EVERY: Final = 16
+
+
 class _Connection:
     """What one actor incarnation shares between its tasks."""
 
@@ -225,6 +230,7 @@ class Session:
         self._closed_gracefully_on: int | None = None
         #: close() must be over by then (a supervisor shutting down).
         self._close_by = math.inf
+        self._sends_until_checkpoint = 1  # the first send checkpoints
 
     # =================================================================== API
 
@@ -258,7 +264,25 @@ class Session:
         return self.core.accept_media(data, mime_type, field=field)
 
     async def submit(self, entry: Entry) -> None:
-        """Hand an accepted command to the socket, in order (sent now or queued)."""
+        """Hand an accepted command to the socket, in order (sent now or queued).
+
+        Every ``_CHECKPOINT_EVERY``-th send starts with a checkpoint: a task
+        streaming audio in a tight loop still lets others run and can be
+        cancelled there, handing nothing over (the entry is counted as dropped).
+        Not every send: a yield to the event loop costs asyncio about as much as
+        the rest of the send.  A send that returns handed its message over.  A
+        send blocked by backpressure (a peer that stops reading) can be cancelled
+        after its frame was queued: it is sent all the same and counted as sent,
+        so do not send it again.
+        """
+        self._sends_until_checkpoint -= 1
+        if not self._sends_until_checkpoint:
+            self._sends_until_checkpoint = _CHECKPOINT_EVERY
+            try:
+                await checkpoint()
+            except BaseException:
+                self.core.ledger.stats.drop("cancelled before it was queued", entry)
+                raise
         core = self.core
         conn = self._connection
         lock = self._send_lock
@@ -272,8 +296,8 @@ class Session:
             # Fast path: nothing is queued ahead of this command, so sending it from
             # the caller's task keeps the order and saves a task switch per audio
             # chunk.  Only on transports whose send survives the caller being
-            # cancelled (asyncio's websockets); under trio the command task sends,
-            # so cancelling a task that streams audio never costs the connection.
+            # cancelled (websockets buffers whole frames, the trio transport has a
+            # writer task); elsewhere the command task sends.
             lock.held = True  # free, checked above; no checkpoint needed
             try:
                 frame = core.dispatch(entry)

@@ -168,9 +168,12 @@ class TrioWebsocketTransport:
         """Send ``frame`` as one text (``str``) or binary (``bytes``) message.
 
         The frame is queued for the writer task and written whole, in order,
-        even if the caller is cancelled afterwards; the caller waits only while
-        ``_OUTBOX_HIGH`` frames are pending.  Raises :class:`TransportClosed` once
-        the connection is closed (frames still queued then are not written).
+        even if the caller is cancelled afterwards.  Then the caller waits while
+        ``_OUTBOX_HIGH`` frames are pending, and only there can it be cancelled
+        (like ``websockets`` cancelled in ``drain``: the frame is queued all the
+        same).  Not a checkpoint otherwise: the session's ``submit`` is one.
+        Raises :class:`TransportClosed` once the connection is closed (frames
+        still queued then are not written).
         """
         kind = type(frame)
         if kind is not str and kind is not bytes:
@@ -186,8 +189,6 @@ class TrioWebsocketTransport:
             await self._wait_for_writer(_OUTBOX_HIGH // 2)
             if self._write_failed:
                 raise self._closed_error()
-        else:
-            await trio.lowlevel.checkpoint_if_cancelled()
 
     async def _wait_for_writer(self, pending: int) -> None:
         """Until at most ``pending`` frames wait (or writing failed)."""

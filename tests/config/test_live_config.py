@@ -388,7 +388,8 @@ def test_bad_api_version(version: str) -> None:
 @pytest.mark.parametrize(
     ("generation_config", "message"),
     [
-        ({"temperature": -0.1}, r"temperature must be >= 0, got -0.1"),
+        ({"temperature": -0.1}, r"temperature must be between 0 and 2, got -0.1"),
+        ({"temperature": 2.5}, r"temperature must be between 0 and 2, got 2.5"),
         ({"top_p": 1.5}, r"top_p must be between 0 and 1, got 1.5"),
         ({"top_p": -0.5}, r"top_p must be between 0 and 1"),
         ({"top_k": -1}, r"top_k must be >= 0"),

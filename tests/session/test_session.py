@@ -319,3 +319,47 @@ async def test_a_callback_may_close_its_own_session(server: FakeLiveServer) -> N
             await handle.send_client_content("hello")
             await closed_from_callback.wait()
             assert handle.status is SessionStatus.CLOSED
+
+
+async def test_a_tight_send_loop_yields_and_can_be_cancelled(server: FakeLiveServer) -> None:
+    """Every send is a checkpoint: a task streaming audio as fast as it can still
+    lets other tasks run, and a timeout around it fires."""
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await anyio.lowlevel.checkpoint()
+
+    chunk = bytes(640)
+    async with open_session(text_config(), api_key=API_KEY, base_url=server.url) as session:
+        sent = 0
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(ticker)
+            with anyio.move_on_after(0.3) as scope:
+                while True:
+                    await session.send_realtime_input(audio=chunk)
+                    sent += 1
+            tg.cancel_scope.cancel()
+        assert scope.cancelled_caught
+        assert sent > 0 and ticks > 0
+        # Every chunk was sent or, if cancelled before it was handed over, counted
+        # as dropped; the cancelled send may have been queued under backpressure.
+        stats = session.ledger
+        assert stats.accepted == stats.sent + stats.dropped
+        assert sent <= stats.sent <= sent + 1 and stats.dropped <= 1
+
+
+async def test_a_send_in_a_cancelled_scope_hands_nothing_over(server: FakeLiveServer) -> None:
+    """The first send of a session is a checkpoint (then every 16th)."""
+    async with open_session(text_config(), api_key=API_KEY, base_url=server.url) as session:
+        with anyio.CancelScope() as scope:
+            scope.cancel()
+            await session.send_client_content("never sent")
+        assert session.ledger.dropped == 1
+        assert session.ledger.dropped_reasons == {"cancelled before it was queued": 1}
+        await session.send_client_content("sent")
+        assert (await session.receive_turn()).text
+    texts = [e.text for e in server.connections[0].received if e.text]
+    assert "never sent" not in texts and "sent" in texts
