@@ -8,7 +8,8 @@ kind        examples                                         action
 normal      the user closed the session                      stop
 planned     goAway rotation, lifetime cut, 1000 after goAway  restart at once, free
 transient   1006 drop, 1011, 1001, 1013, 1014, timeouts,      charge intensity,
-            dial errors, HTTP 5xx/429 at the upgrade          back off, restart
+            dial errors, HTTP 5xx/429 at the upgrade, our     back off, restart
+            own 1002 (garbage frames from the server)
 fatal       1007, 1008 (auth, policy, model not found),      stop with a typed
             HTTP 400/401/403/404 at the upgrade, setup        error, never loop
             rejected, first reply not setupComplete
@@ -68,8 +69,16 @@ _FATAL_CODES = frozenset({1002, 1003, 1007, 1008, 1010})
 _TRANSIENT_CODES = frozenset({1001, 1006, 1009, 1011, 1012, 1013, 1014, 1015})
 
 
-def classify_close(code: int, reason: str, *, after_go_away: bool) -> ExitKind:
-    """Classify a WebSocket close (see the module table)."""
+def classify_close(
+    code: int, reason: str, *, after_go_away: bool, local: bool = False
+) -> ExitKind:
+    """Classify a WebSocket close (see the module table).
+
+    A 1002 we sent ourselves (``local``: the server's framing was broken) says
+    nothing about our request, so it is transient; from the server it is fatal.
+    """
+    if code == 1002 and local:
+        return ExitKind.TRANSIENT
     if code == 1000:
         return ExitKind.PLANNED if after_go_away else ExitKind.NORMAL_REMOTE
     if code in _FATAL_CODES:

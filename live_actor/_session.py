@@ -631,7 +631,7 @@ class Session:
             )
         except TransportClosed as exc:
             return Exit(
-                classify_close(exc.code, exc.reason, after_go_away=False),
+                classify_close(exc.code, exc.reason, after_go_away=False, local=exc.local),
                 code=exc.code,
                 reason=exc.reason,
                 during_setup=True,
@@ -720,7 +720,9 @@ class Session:
         if exc.local and (self._close_requested.is_set() or conn.exit is not None):
             kind = ExitKind.NORMAL if self._close_requested.is_set() else ExitKind.PLANNED
         else:
-            kind = classify_close(exc.code, exc.reason, after_go_away=conn.go_away_at is not None)
+            kind = classify_close(
+                exc.code, exc.reason, after_go_away=conn.go_away_at is not None, local=exc.local
+            )
         return Exit(
             kind,
             code=exc.code,

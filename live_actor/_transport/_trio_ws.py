@@ -131,9 +131,14 @@ class TrioWebsocketTransport:
         if reason is None:
             return None
         text = reason.reason or ""
-        # trio-websocket closes with 1009 itself when a message exceeds our limit; it
-        # is the only close it initiates besides aborting (1006) on a dead socket.
-        local = reason.code == 1009 and text.startswith(_TOO_BIG_PREFIX)
+        # trio-websocket closes by itself with 1009 when a message exceeds our limit,
+        # with 1002 when the peer's framing is broken (no close frame of the peer
+        # was processed then: the protocol state is not REMOTE_CLOSING or CLOSED),
+        # and aborts (1006) on a dead socket.
+        local = (reason.code == 1009 and text.startswith(_TOO_BIG_PREFIX)) or (
+            reason.code == 1002
+            and self._wsproto_state() in (ConnectionState.OPEN, ConnectionState.LOCAL_CLOSING)
+        )
         return TransportClosed(reason.code, text, local=local)
 
     def _closed_error(self) -> TransportClosed:
@@ -159,8 +164,11 @@ class TrioWebsocketTransport:
         # trio-websocket does not say whether its aclose() got the reply or gave
         # up; its wsproto state does.  Should that attribute ever go away, the
         # answer is "no", which only makes the ledger more cautious.
-        wsproto = getattr(self._ws, "_wsproto", None)
-        return self._local is not None and getattr(wsproto, "state", None) is ConnectionState.CLOSED
+        return self._local is not None and self._wsproto_state() is ConnectionState.CLOSED
+
+    def _wsproto_state(self) -> ConnectionState | None:
+        """trio-websocket's protocol state (private there, hence the care)."""
+        return getattr(getattr(self._ws, "_wsproto", None), "state", None)
 
     # -- the seam -----------------------------------------------------------------
 

@@ -358,3 +358,26 @@ async def test_receive_turn_ends_a_reply_cut_by_a_lost_connection() -> None:
         assert partial.connection_lost and partial.interrupted
         assert partial.text and partial.text != "Your name is Alice."
         assert "Your name is Alice." not in partial.text
+
+
+async def test_garbage_websocket_frame_from_the_server_is_transient(
+    server: FakeLiveServer,
+) -> None:
+    """A frame the WebSocket layer cannot parse is the server's (or a proxy's) fault:
+    the client closes (1002, or 1006 on trio) and resumes, it is no rejection."""
+    async with open_session(
+        text_config(), api_key=API_KEY, base_url=server.url, policy=NO_JITTER
+    ) as session:
+        await session.send_client_content("my name is Alice")
+        await session.receive_turn()
+        (await server.wait_for_connection()).send_raw(b"\x8f\x05hello", raw_tcp=True)
+        with anyio.fail_after(5):
+            while session.connection < 2:  # noqa: ASYNC110 - polls the handle
+                await anyio.sleep(0.02)
+        await session.wait_ready()
+        await session.send_client_content("what is my name")
+        turn = await session.receive_turn()
+        if turn.interrupted and not turn.text:
+            turn = await session.receive_turn()
+        assert turn.text == "Your name is Alice."
+        assert session.error is None

@@ -372,3 +372,13 @@ async def test_unwrapped_body_exception_keeps_its_own_context(ws_server: Scripte
             except ValueError:
                 raise KeyError("outer") from None
     assert not isinstance(info.value.__context__, BaseExceptionGroup)
+
+
+async def test_a_peer_1002_is_the_peers(ws_server: ScriptedServer) -> None:
+    """A 1002 close frame from the server is remote (only our own 1002 is local)."""
+    url = ws_server.url("/close?code=1002&reason=bad+frame")
+    async with open_transport(url, HEADERS, FAST) as transport:
+        with pytest.raises(TransportClosed) as info:
+            while True:
+                await transport.receive()
+    assert (info.value.code, info.value.local) == (1002, False)
