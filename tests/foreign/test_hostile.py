@@ -41,6 +41,14 @@ pytestmark = pytest.mark.anyio
 VERTEX_PREFIX = "/ws/google.cloud.aiplatform."
 
 
+async def setup_sent(server: ForeignLiveServer, n: int) -> dict[str, Any]:
+    """The setup of the n-th connection, once it arrived (a dial can beat it)."""
+    await eventually(
+        lambda: len(server.peers) > n and bool(server.peers[n].messages), f"setup {n}"
+    )
+    return setup_of(server.peers[n])
+
+
 @pytest.fixture(params=["asyncio", "trio"])
 def anyio_backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
@@ -218,7 +226,7 @@ async def test_go_away_then_immediate_close_is_a_free_restart(
         assert (await turn_of(session)).text == "echo:after"
         assert session.error is None
     assert len(server.peers) == 2
-    assert setup_of(server.peers[1])["sessionResumption"]["handle"] == "h1"
+    assert (await setup_sent(server, 1))["sessionResumption"]["handle"] == "h1"
 
 
 async def test_go_away_during_tool_call_waits_for_the_answer(server: ForeignLiveServer) -> None:
@@ -399,7 +407,7 @@ async def test_trailing_output_transcription_is_not_a_new_turn(
         # Safe point: at once.  A client that thinks a turn is running waits for
         # deadline - margin (1.9 s).
         assert first.closed_at - first.sent_at["goAway"] < 1.0
-        assert setup_of(server.peers[1])["sessionResumption"]["handle"] == "h2"
+        assert (await setup_sent(server, 1))["sessionResumption"]["handle"] == "h2"
 
 
 # ------------------------------------------------------------- resumption
@@ -444,7 +452,7 @@ async def test_resumption_updates_that_are_not_resumable_keep_the_handle(
         assert len(updates) >= 1 + len(variants)
         assert session.resumption_handle == "h1"
         assert resumed == [True]
-    assert setup_of(server.peers[1])["sessionResumption"]["handle"] == "h1"
+    assert (await setup_sent(server, 1))["sessionResumption"]["handle"] == "h1"
 
 
 async def test_handle_in_the_setup_complete_frame(server: ForeignLiveServer) -> None:
@@ -467,7 +475,7 @@ async def test_handle_in_the_setup_complete_frame(server: ForeignLiveServer) -> 
         assert resumed == [True]
         await session.send_client_content("x")
         assert (await turn_of(session)).text == "echo:x"
-    assert setup_of(server.peers[1])["sessionResumption"]["handle"] == "h0"
+    assert (await setup_sent(server, 1))["sessionResumption"]["handle"] == "h0"
 
 
 @pytest.mark.parametrize("index", [2, "2"], ids=["number", "string"])
@@ -502,8 +510,8 @@ async def test_transparent_index_as_string_or_number(
         await eventually(lambda: texts_of(server.peers[1]) == ["c"], "the replay of 'c'")
         await anyio.sleep(0.1)
     assert texts_of(server.peers[1]) == ["c"]
-    assert setup_of(server.peers[1])["sessionResumption"]["handle"] == "h1"
-    assert setup_of(server.peers[1])["sessionResumption"]["transparent"] is True
+    assert (await setup_sent(server, 1))["sessionResumption"]["handle"] == "h1"
+    assert (await setup_sent(server, 1))["sessionResumption"]["transparent"] is True
     assert server.dials[0][0].startswith(VERTEX_PREFIX)
 
 
@@ -892,7 +900,7 @@ async def test_transient_close_when_idle_resumes(
         assert str(code) in causes[0]
         await session.send_client_content("back")
         assert (await turn_of(session)).text == "echo:back"
-    assert setup_of(server.peers[1])["sessionResumption"]["handle"] == "h1"
+    assert (await setup_sent(server, 1))["sessionResumption"]["handle"] == "h1"
 
 
 async def test_invalid_argument_close_mid_session_is_fatal(server: ForeignLiveServer) -> None:
@@ -981,7 +989,7 @@ async def test_mid_turn_1011_partial_then_full_answer(server: ForeignLiveServer)
         full = await turn_of(session)
         assert full.text == "echo:story"
         assert not full.connection_lost
-    assert setup_of(server.peers[1])["sessionResumption"]["handle"] == "h1"
+    assert (await setup_sent(server, 1))["sessionResumption"]["handle"] == "h1"
     assert texts_of(server.peers[1]) == ["story"]
 
 
@@ -1017,7 +1025,7 @@ async def test_keepalive_detects_a_stalled_server(server: ForeignLiveServer) -> 
         assert causes and "1011" in causes[0], causes
         await session.send_client_content("hello again")
         assert (await turn_of(session)).text == "echo:hello again"
-    assert setup_of(server.peers[1])["sessionResumption"]["handle"] == "h1"
+    assert (await setup_sent(server, 1))["sessionResumption"]["handle"] == "h1"
 
 
 async def test_repeated_transient_failures_give_up(server: ForeignLiveServer) -> None:
