@@ -22,6 +22,7 @@ import pytest
 import live_actor
 
 from ._server import LIVE_PATH, ForeignLiveServer, Peer, client_text, wait_flag
+from .conftest import running
 
 pytestmark = pytest.mark.anyio
 
@@ -30,19 +31,11 @@ API_KEY = "foreign-test-key-0123456789"
 CLIENT_KEYS = {"setup", "clientContent", "realtimeInput", "toolResponse"}
 
 
-@pytest.fixture(params=["asyncio", "trio"])
-def anyio_backend(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
 
 @pytest.fixture
 def server() -> Iterator[ForeignLiveServer]:
-    fake = ForeignLiveServer().start()
-    try:
+    with running(ForeignLiveServer()) as fake:
         yield fake
-    finally:
-        fake.stop()
-    assert not fake.errors, f"server script failed: {fake.errors!r}"
 
 
 def text_config(**kwargs: Any) -> live_actor.LiveConfig:

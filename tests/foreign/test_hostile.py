@@ -27,6 +27,7 @@ from websockets.http11 import Request, Response
 import live_actor
 
 from ._server import ForeignLiveServer, Peer, wait_flag
+from .conftest import running
 from .test_foreign import (
     echo_turns,
     eventually,
@@ -49,10 +50,6 @@ async def setup_sent(server: ForeignLiveServer, n: int) -> dict[str, Any]:
     return setup_of(server.peers[n])
 
 
-@pytest.fixture(params=["asyncio", "trio"])
-def anyio_backend(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
 
 class _AnyPathServer(ForeignLiveServer):
     """The foreign server, also answering on the Vertex AI path (test-only subclass)."""
@@ -68,12 +65,8 @@ class _AnyPathServer(ForeignLiveServer):
 
 @pytest.fixture
 def server() -> Iterator[ForeignLiveServer]:
-    fake = _AnyPathServer().start()
-    try:
+    with running(_AnyPathServer()) as fake:
         yield fake
-    finally:
-        fake.stop()
-    assert not fake.errors, f"server script failed: {fake.errors!r}"
 
 
 def vertex_config(**kwargs: Any) -> live_actor.LiveConfig:
