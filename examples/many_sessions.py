@@ -70,7 +70,7 @@ async def main(count: int) -> None:
     answers: dict[str, str] = {}
 
     def on_resumed(name: str, state_restored: bool, replayed: int, dropped: int) -> None:
-        print(f"{name}: resumed on connection #{handles[name].connection}"
+        print(f"{name}: resumed on connection #{handles[name].connection_number}"
               f" (state_restored={state_restored})")
 
     policy = live_actor.RestartPolicy(max_restarts=3, period=60, backoff_base=0.05)

@@ -104,7 +104,7 @@ async def main() -> None:
             await ask(session, None)
         await ask(session, "what is my name")
         await ask(session, "what is my city")
-        print(f"connection #{session.connection}, status {session.status}")
+        print(f"connection #{session.connection_number}, status {session.status}")
     stats = session.ledger  # still readable after the session closed
     print(f"ledger: accepted={stats.accepted} sent={stats.sent} queued={stats.queued}"
           f" replayed={stats.replayed} confirmed={stats.confirmed}")

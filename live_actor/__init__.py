@@ -1,5 +1,6 @@
 """live_actor: supervised, lossless actors for the Gemini Live API."""
 
+from ._actor import SessionOptions
 from ._auth import (
     ApiKey,
     BearerToken,
@@ -18,19 +19,19 @@ from ._errors import (
     GaveUpError,
     LiveError,
     LocalProtocolError,
+    MessageRejectedError,
     RemoteProtocolError,
     SessionClosedError,
     SetupRejectedError,
 )
 from ._events import Event, GaveUp, GoingAway, Reconnecting, Resumed
-from ._handle import SessionHandle, Turn
+from ._handle import Receipt, SessionHandle, Turn
 from ._protocol._codec import (
     decode_client_message,
     decode_server_message,
     encode_client_message,
     encode_server_message,
 )
-from ._protocol._core import SessionStatus, Usage
 from ._protocol._enums import (
     ActivityHandling,
     Behavior,
@@ -48,7 +49,7 @@ from ._protocol._enums import (
     VadSignalType,
     VoiceActivityType,
 )
-from ._protocol._ledger import LedgerStats
+from ._protocol._ledger import LedgerStats, SendOutcome
 from ._protocol._messages import (
     ActivityEnd,
     ActivityStart,
@@ -101,7 +102,9 @@ from ._protocol._messages import (
     VoiceActivityDetectionSignal,
     VoiceConfig,
 )
-from ._session import RestartPolicy, SessionOptions
+from ._protocol._state import SessionStatus
+from ._protocol._supervision import RestartPolicy
+from ._protocol._usage import Usage
 from ._supervisor import Supervisor, open_session
 from ._transport import TransportOptions
 
@@ -154,6 +157,7 @@ __all__ = [
     "LocalProtocolError",
     "MediaModality",
     "MediaResolution",
+    "MessageRejectedError",
     "Modality",
     "ModalityTokenCount",
     "Outcome",
@@ -162,11 +166,13 @@ __all__ = [
     "ProactivityConfig",
     "RealtimeInput",
     "RealtimeInputConfig",
+    "Receipt",
     "Reconnecting",
     "RemoteProtocolError",
     "RestartPolicy",
     "Resumed",
     "SafetySetting",
+    "SendOutcome",
     "ServerContent",
     "ServerMessage",
     "SessionClosedError",

@@ -1,29 +1,76 @@
-"""User callbacks: what they are, and the task that runs them.
+"""User callbacks: their names, their types, and how they are given.
 
-Callbacks never run on the connection's reader: a slow callback must not delay
-frame reads, keepalive pings or the goAway deadline.  The reader only appends
-to an unbounded queue; one task per session calls them in order.  Each may be
-a plain function or a coroutine function.  An exception in a callback is
-logged and reported to ``on_error``; it never ends the session.
+Every callback is optional and may be a plain function or a coroutine
+function.  They never run on the connection's reader (see
+``live_actor._actor._delivery``); an exception in one is logged and reported
+to ``on_error``, it never ends the session.  Each has a type below, so a type
+checker catches a misspelled name or a wrong signature; at run time a
+misspelled name is a :class:`ConfigError` that suggests the right one.
 """
 
 from __future__ import annotations
 
-import collections
-import contextvars
+import datetime
 import difflib
-import inspect
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-import anyio
 import attrs
 
-from ._errors import ConfigError
+from ._errors import ConfigError, LiveError
+from ._protocol._messages import (
+    FunctionResponse,
+    ServerMessage,
+    SessionResumptionUpdate,
+    ToolCall,
+    Transcription,
+    VoiceActivity,
+    VoiceActivityDetectionSignal,
+)
 
-__all__ = ["CALLBACK_NAMES", "CallbackQueue", "Callbacks", "call_maybe_async"]
+__all__ = [
+    "CALLBACK_NAMES",
+    "Callbacks",
+    "OnClose",
+    "OnError",
+    "OnGaveUp",
+    "OnGoAway",
+    "OnMessage",
+    "OnReconnecting",
+    "OnResumed",
+    "OnSessionResumption",
+    "OnToolCall",
+    "OnToolCallCancellation",
+    "OnTranscription",
+    "OnVoiceActivity",
+    "ToolResult",
+]
 
-AnyCallable = Callable[..., Any]
+#: What ``on_tool_call`` may return (see :class:`Callbacks`).
+ToolResult = (
+    FunctionResponse
+    | Mapping[str, Any]
+    | Sequence[FunctionResponse | Mapping[str, Any]]
+    | str
+    | int
+    | float
+    | bool
+    | None
+)
+
+# Each callback may return an awaitable (async def) or anything (plain def).
+OnMessage = Callable[[ServerMessage], object]
+OnError = Callable[[LiveError], object]
+OnClose = Callable[[int | None, str], object]
+OnToolCall = Callable[[ToolCall], object]
+OnToolCallCancellation = Callable[[tuple[str, ...]], object]
+OnTranscription = Callable[[str, Transcription], object]
+OnVoiceActivity = Callable[[VoiceActivity | VoiceActivityDetectionSignal], object]
+OnSessionResumption = Callable[[SessionResumptionUpdate], object]
+OnGoAway = Callable[[datetime.timedelta, str | None], object]
+OnReconnecting = Callable[[int, float, str], object]
+OnResumed = Callable[[bool, int, int], object]
+OnGaveUp = Callable[[str], object]
 
 CALLBACK_NAMES = (
     "on_message",
@@ -41,46 +88,66 @@ CALLBACK_NAMES = (
 )
 
 
+def _callable_or_none(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and not callable(value):
+        raise ConfigError(f"{attribute.name} must be callable, got {type(value).__name__}")
+
+
 @attrs.frozen(kw_only=True)
 class Callbacks:
     """The optional callbacks of a session (all sync or async), passed as keyword
-    arguments to ``open_session`` / ``Supervisor.start_session``.
+    arguments to ``open_session`` / ``Supervisor.start_session`` (or as one
+    ``callbacks=Callbacks(...)``).
 
     * ``on_message(message)`` — every decoded :class:`ServerMessage`.
     * ``on_error(error)`` — every :class:`LiveError`: those the session survives
       (a malformed frame, a :class:`CallbackError` from a failing tool or
-      callback) and, last, the one that ended it (then ``on_close``).
-    * ``on_close(code, reason)`` — the session ended (once).
+      callback, a message the server refused) and, last, the one that ended it
+      (then ``on_close``).
+    * ``on_close(code, reason)`` — the session ended (once; always delivered).
     * ``on_tool_call(tool_call)`` — its return value is sent as the tool
       response: ``None`` (answer later with ``send_tool_response``), a
       :class:`FunctionResponse`, a dict, or a list of them; a dict without
-      ``id``/``name``/``response`` keys is the ``response`` of the single call.
-      Runs in its own task, cancelled once ``toolCallCancellation`` withdrew all
-      of its calls; responses for withdrawn calls are never sent.
+      ``id``/``name``/``response`` keys is the ``response`` of the single call,
+      any other value its ``{"output": value}``.  Runs in its own task,
+      cancelled once ``toolCallCancellation`` withdrew all of its calls;
+      responses for withdrawn calls are never sent.  A tool that raises, returns
+      what cannot be sent or outlives ``SessionOptions.tool_timeout`` answers
+      with an error response.
     * ``on_tool_call_cancellation(ids)``.
     * ``on_transcription(kind, transcription)`` — kind ``"input"``/``"output"``.
     * ``on_voice_activity(message)`` — ``VoiceActivity`` or ``VoiceActivityDetectionSignal``.
     * ``on_session_resumption(update)`` — every ``SessionResumptionUpdate``.
-    * ``on_go_away(time_left, handle)`` — ``timedelta`` and the stored handle.
+    * ``on_go_away(time_left, resumption_handle)`` — ``timedelta`` and the stored handle.
     * ``on_reconnecting(attempt, delay, cause)``, ``on_resumed(state_restored,
       replayed, dropped)``, ``on_gave_up(reason)`` — supervisor news.
     """
 
-    on_message: AnyCallable | None = None
-    on_error: AnyCallable | None = None
-    on_close: AnyCallable | None = None
-    on_tool_call: AnyCallable | None = None
-    on_tool_call_cancellation: AnyCallable | None = None
-    on_transcription: AnyCallable | None = None
-    on_voice_activity: AnyCallable | None = None
-    on_session_resumption: AnyCallable | None = None
-    on_go_away: AnyCallable | None = None
-    on_reconnecting: AnyCallable | None = None
-    on_resumed: AnyCallable | None = None
-    on_gave_up: AnyCallable | None = None
+    on_message: OnMessage | None = attrs.field(default=None, validator=_callable_or_none)
+    on_error: OnError | None = attrs.field(default=None, validator=_callable_or_none)
+    on_close: OnClose | None = attrs.field(default=None, validator=_callable_or_none)
+    on_tool_call: OnToolCall | None = attrs.field(default=None, validator=_callable_or_none)
+    on_tool_call_cancellation: OnToolCallCancellation | None = attrs.field(
+        default=None, validator=_callable_or_none
+    )
+    on_transcription: OnTranscription | None = attrs.field(
+        default=None, validator=_callable_or_none
+    )
+    on_voice_activity: OnVoiceActivity | None = attrs.field(
+        default=None, validator=_callable_or_none
+    )
+    on_session_resumption: OnSessionResumption | None = attrs.field(
+        default=None, validator=_callable_or_none
+    )
+    on_go_away: OnGoAway | None = attrs.field(default=None, validator=_callable_or_none)
+    on_reconnecting: OnReconnecting | None = attrs.field(
+        default=None, validator=_callable_or_none
+    )
+    on_resumed: OnResumed | None = attrs.field(default=None, validator=_callable_or_none)
+    on_gave_up: OnGaveUp | None = attrs.field(default=None, validator=_callable_or_none)
 
     @classmethod
-    def from_kwargs(cls, kwargs: dict[str, Any]) -> Callbacks:
+    def from_kwargs(cls, kwargs: Mapping[str, Any]) -> Callbacks:
         """The callbacks given as keyword arguments (``open_session(..., on_error=f)``).
 
         Raises :class:`ConfigError` for an unknown name (with the closest known
@@ -90,70 +157,12 @@ class Callbacks:
             close = difflib.get_close_matches(name, CALLBACK_NAMES, n=1)
             hint = f"did you mean {close[0]}?" if close else f"known: {', '.join(CALLBACK_NAMES)}"
             raise ConfigError(f"unknown callback {name}: {hint}")
-        for name, value in kwargs.items():
-            if value is not None and not callable(value):
-                raise ConfigError(f"{name} must be callable, got {type(value).__name__}")
         return cls(**kwargs)
 
-
-async def call_maybe_async(fn: AnyCallable, *args: Any) -> Any:
-    result = fn(*args)
-    if inspect.isawaitable(result):
-        return await result
-    return result
-
-
-#: True in the callback task: lets ``close()`` called from a callback skip
-#: waiting for the callback queue to drain (which would wait for itself).
-_IN_CALLBACK_TASK: contextvars.ContextVar[bool] = contextvars.ContextVar(
-    "live_actor_in_callback_task", default=False
-)
-
-
-def in_callback_task() -> bool:
-    """Is the caller running in a session's callback task?"""
-    return _IN_CALLBACK_TASK.get()
-
-
-class CallbackQueue:
-    """In-order delivery of callbacks on a task of their own."""
-
-    def __init__(self, on_failure: Callable[[str, BaseException], Awaitable[None]]) -> None:
-        self._items: collections.deque[tuple[str, AnyCallable, tuple[Any, ...]]] = (
-            collections.deque()
-        )
-        self._wakeup = anyio.Event()
-        self._closed = False
-        self._idle = anyio.Event()
-        self._idle.set()
-        self._on_failure = on_failure
-
-    def put(self, name: str, fn: AnyCallable | None, *args: Any) -> None:
-        if fn is None or self._closed:
-            return
-        self._items.append((name, fn, args))
-        if self._idle.is_set():
-            self._idle = anyio.Event()
-        self._wakeup.set()
-
-    def close(self) -> None:
-        self._closed = True
-        self._wakeup.set()
-
-    async def wait_idle(self) -> None:
-        await self._idle.wait()
-
-    async def run(self) -> None:
-        _IN_CALLBACK_TASK.set(True)  # this task's own context only
-        while True:
-            while self._items:
-                name, fn, args = self._items.popleft()
-                try:
-                    await call_maybe_async(fn, *args)
-                except Exception as exc:
-                    await self._on_failure(name, exc)
-            self._idle.set()
-            if self._closed:
-                return
-            await self._wakeup.wait()
-            self._wakeup = anyio.Event()
+    def merged(self, kwargs: Mapping[str, Any]) -> Callbacks:
+        """These callbacks with those given as keyword arguments added (they win)."""
+        given = {name: value for name, value in kwargs.items() if value is not None}
+        if not given:
+            return self
+        Callbacks.from_kwargs(given)  # validates names and values
+        return attrs.evolve(self, **given)

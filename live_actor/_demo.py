@@ -31,7 +31,7 @@ import structlog
 from ._config import LiveConfig
 from ._events import Reconnecting, Resumed
 from ._protocol._messages import ServerMessage, ToolCall
-from ._session import RestartPolicy
+from ._protocol._supervision import RestartPolicy
 from ._supervisor import open_session
 
 __all__ = ["main", "run_demo"]
@@ -146,7 +146,7 @@ async def _text_and_tools(base_url: str, api_key: str, server: Any) -> None:
             with anyio.fail_after(10):
                 async for event in session.events(lifecycle=True):
                     if isinstance(event, Resumed):
-                        _say(f"   rotated to connection {session.connection} before the"
+                        _say(f"   rotated to connection {session.connection_number} before the"
                              f" deadline (state_restored={event.state_restored})")
                         break
             for text in ("my city is Lisbon", "what is my name"):

@@ -19,6 +19,7 @@ __all__ = [
     "GaveUpError",
     "LiveError",
     "LocalProtocolError",
+    "MessageRejectedError",
     "RemoteProtocolError",
     "SessionClosedError",
     "SetupRejectedError",
@@ -83,6 +84,25 @@ class ConnectError(LiveError):
         self.code = code
         self.reason = reason
         self.status = status
+
+
+class MessageRejectedError(LiveError):
+    """The server closed a running session because of a message (1007/1008 after
+    ``setupComplete``).  Not fatal: the message that caused it (the last control
+    message sent, when there is one) is dropped so the resumed session does not
+    get it again (``message_id`` is its ledger id, ``None`` when none could be
+    identified), and the session resumes (a charged restart).  Reported to
+    ``on_error``; a session that keeps being refused gives up by restart
+    intensity.
+    """
+
+    def __init__(
+        self, message: str, *, code: int | None, reason: str, message_id: int | None
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.reason = reason
+        self.message_id = message_id
 
 
 class SessionClosedError(LiveError):

@@ -10,19 +10,18 @@ through the session's bounded command stream.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+import warnings
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any, Literal, overload
 
-import attrs
-
-from ._callbacks import in_callback_task
+from ._actor import SessionActor
+from ._actor._delivery import EventBuffer, in_callback_task
 from ._config import LiveConfig
 from ._errors import LocalProtocolError
-from ._events import Event, EventBuffer, Reconnecting
+from ._events import Event
 from ._protocol._codec import structure_config
-from ._protocol._core import SessionStatus, Usage
 from ._protocol._enums import FunctionResponseScheduling
-from ._protocol._ledger import LedgerStats
+from ._protocol._ledger import Entry, LedgerStats, SendOutcome
 from ._protocol._messages import (
     ActivityEnd,
     ActivityStart,
@@ -38,67 +37,64 @@ from ._protocol._messages import (
     ServerMessage,
     Tool,
     ToolResponse,
-    Transcription,
     replace,
 )
-from ._session import Session
+from ._protocol._state import SessionStatus
+from ._protocol._usage import Usage
+from ._turn import Turn
 
-__all__ = ["SessionHandle", "Turn"]
+__all__ = ["Receipt", "SessionHandle", "Turn"]
 
 AUDIO_MIME = "audio/pcm;rate=16000"
 
 
-@attrs.frozen
-class Turn:
-    """Everything the model said in one turn (see :meth:`SessionHandle.receive_turn`)."""
+class Receipt:
+    """What became of one accepted command: returned by every send method.
 
-    messages: tuple[ServerMessage, ...]
-    #: the connection was lost mid-turn: this is a partial reply, and the message
-    #: that triggered it may be answered again (in full) after the reconnect.
-    connection_lost: bool = False
+    ``outcome`` is live (queued, sent, replayed, confirmed, dropped ...), so a
+    receipt kept after a cancelled or timed-out send tells whether the message
+    went out (see ``SessionHandle.last_receipt``).
+    """
 
-    @property
-    def text(self) -> str:
-        """The turn's text (thought parts excluded)."""
-        return "".join(m.text or "" for m in self.messages)
+    __slots__ = ("_entry",)
 
-    @property
-    def audio(self) -> bytes:
-        """The turn's audio: 24 kHz 16-bit mono PCM, concatenated."""
-        return b"".join(m.data or b"" for m in self.messages)
+    def __init__(self, entry: Entry) -> None:
+        self._entry = entry
 
     @property
-    def output_transcription(self) -> str:
-        return _joined(m.server_content.output_transcription for m in self._contents())
+    def id(self) -> int:
+        """The command's ledger id (1-based, in acceptance order; in log events)."""
+        return self._entry.seq
 
     @property
-    def input_transcription(self) -> str:
-        return _joined(m.server_content.input_transcription for m in self._contents())
+    def outcome(self) -> SendOutcome:
+        return self._entry.outcome
 
     @property
-    def interrupted(self) -> bool:
-        """The turn did not finish: barge-in (server ``interrupted``) or a lost connection."""
-        return self.connection_lost or any(
-            m.server_content.interrupted for m in self._contents()
-        )
+    def drop_reason(self) -> str | None:
+        """Why it was dropped, when :attr:`outcome` is ``dropped``."""
+        return self._entry.drop_reason
 
-    def _contents(self) -> list[Any]:
-        return [m for m in self.messages if m.server_content is not None]
-
-
-def _joined(items: Iterable[Transcription | None]) -> str:
-    return "".join(t.text or "" for t in items if t is not None)
+    def __repr__(self) -> str:
+        return f"<Receipt {self.id} {self.outcome}>"
 
 
 class SessionHandle:
-    """A live session, as its user sees it (create with ``open_session`` or a Supervisor)."""
+    """A live session, as its user sees it (create with ``open_session`` or a Supervisor).
 
-    def __init__(self, session: Session) -> None:
-        self._session = session
+    It stays valid across every reconnect: its command stream, event stream,
+    status, resumption handle and ledger belong to the supervised session, not
+    to one connection.
+    """
+
+    __slots__ = ("_actor",)
+
+    def __init__(self, actor: SessionActor) -> None:
+        self._actor = actor
 
     def __repr__(self) -> str:
         return (
-            f"<SessionHandle {self._session.session_id} model={self._session.config.model!r}"
+            f"<SessionHandle {self._actor.session_id} model={self._actor.config.model!r}"
             f" status={self.status}>"
         )
 
@@ -107,88 +103,112 @@ class SessionHandle:
     @property
     def session_id(self) -> str:
         """Stable id of this supervised session (bound to every log event)."""
-        return self._session.session_id
+        return self._actor.session_id
 
     @property
     def config(self) -> LiveConfig:
-        return self._session.config
+        return self._actor.config
 
     @property
     def status(self) -> SessionStatus:
-        return self._session.status
+        return self._actor.status
 
     @property
     def resumption_handle(self) -> str | None:
-        """The last *resumable* session resumption handle, if any."""
-        return self._session.core.resumption_handle
+        """The last *resumable* session resumption handle, if any (a secret)."""
+        return self._actor.core.resumption_handle
 
     def get_session_handle(self) -> str | None:
-        """Alias of :attr:`resumption_handle` (the seed's name)."""
+        """:attr:`resumption_handle`, by the name of the Elixir seed's API."""
         return self.resumption_handle
 
     @property
     def usage(self) -> Usage:
         """Token totals of the whole session (each turn counted once)."""
-        return self._session.core.usage
+        return self._actor.core.usage
 
     @property
     def connection_usage(self) -> Usage:
         """Token totals of the current connection."""
-        return self._session.core.connection_usage
+        return self._actor.core.connection_usage
 
     @property
     def ledger(self) -> LedgerStats:
         """Outcome counters of every command: sent, queued, replayed, dropped."""
-        return self._session.core.ledger.stats
+        return self._actor.core.ledger.stats
+
+    @property
+    def connection_number(self) -> int:
+        """Number of the current (or last) connection of this session, 1-based."""
+        return self._actor.core.connection_number
 
     @property
     def connection(self) -> int:
-        """Number of the current (or last) connection attempt, 1-based."""
-        return self._session.core.connection
+        """Deprecated name of :attr:`connection_number`."""
+        warnings.warn(
+            "SessionHandle.connection is deprecated; use connection_number",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.connection_number
+
+    @property
+    def restarts(self) -> int:
+        """How many times the supervisor reconnected this session."""
+        return self._actor.restarts
 
     @property
     def pending_tool_calls(self) -> tuple[str, ...]:
-        return tuple(self._session.core.pending_tool_calls)
+        return tuple(self._actor.core.pending_tool_calls)
 
     @property
     def close_code(self) -> int | None:
-        return self._session.close_code
+        return self._actor.close_code
 
     @property
     def close_reason(self) -> str:
-        return self._session.close_reason
+        return self._actor.close_reason
 
     @property
     def error(self) -> Exception | None:
         """Why the session ended, if it ended abnormally."""
-        return self._session.final_error
+        return self._actor.final_error
+
+    @property
+    def last_receipt(self) -> Receipt | None:
+        """The receipt of the last command accepted through this handle.
+
+        After a send was cancelled (a timeout around it, say), its receipt tells
+        whether the message was handed over: ``dropped`` with reason
+        ``"cancelled before it was queued"``, or sent/queued anyway.
+        """
+        receipt = self._actor.last_receipt
+        return receipt if isinstance(receipt, Receipt) else None
 
     # ---------------------------------------------------------- lifecycle
 
     async def connect(self) -> None:
-        """Dial and wait for ``setupComplete``.
+        """Wait until the session is ready; idempotent.
 
-        Raises :class:`SetupRejectedError` (1007/1008, refused credentials) or
+        The session started dialling when it was started.  Raises
+        :class:`SetupRejectedError` (1007/1008, refused credentials) or
         :class:`ConnectError` (dial failure, timeout) with the close code and
-        reason.  The first connection is attempted once; restarts apply after
-        the session was ready.
+        reason when its first connection failed (that connection is attempted
+        once; restarts apply after the session was ready), and
+        :class:`SessionClosedError` once the session ended.
         """
-        session = self._session
-        if session.closed.is_set() and session.final_error is not None:
-            raise session.final_error
-        session.request_connect()
-        await session.wait_first_outcome()
+        await self._actor.wait_ready()
 
     async def wait_ready(self) -> None:
         """Wait until a connection is ready (after a reconnect: and its replay sent).
 
-        Raises :class:`SessionClosedError` if the session ends instead.
+        The same as :meth:`connect`.
         """
-        await self._session.wait_ready()
+        await self._actor.wait_ready()
 
     async def close(self) -> None:
         """Send what was already handed over, close with 1000, wait for the end."""
-        await self._session.close()
+        await self._actor.close()
 
     async def wait_closed(self) -> None:
         """Wait until the session ended (closed by anyone, or given up).
@@ -196,10 +216,10 @@ class SessionHandle:
         Outside the session's callbacks this also waits for the callbacks already
         queued (``on_close`` last) to have run.
         """
-        session = self._session
-        await session.closed.wait()
+        actor = self._actor
+        await actor.closed.wait()
         if not in_callback_task():
-            await session.finished.wait()
+            await actor.finished.wait()
 
     async def __aenter__(self) -> SessionHandle:
         return self
@@ -209,17 +229,21 @@ class SessionHandle:
 
     # ------------------------------------------------------------ sending
 
-    async def send(self, message: ClientMessage) -> None:
+    async def _submit(self, entry: Entry) -> Receipt:
+        receipt = self._actor.last_receipt = Receipt(entry)
+        await self._actor.submit(entry)
+        return receipt
+
+    async def send(self, message: ClientMessage) -> Receipt:
         """Send any client message object (except ``Setup``, which the session owns)."""
-        session = self._session
-        await session.submit(session.accept(message))
+        return await self._submit(self._actor.accept(message))
 
     async def send_client_content(
         self,
         content: str | Content | Mapping[str, Any] | Sequence[Content | Mapping[str, Any] | str],
         *,
         turn_complete: bool = True,
-    ) -> None:
+    ) -> Receipt:
         """Append turns to the conversation; ``turn_complete`` starts generation.
 
         ``content`` is a string (one user turn), a :class:`Content` or dict, or
@@ -227,14 +251,19 @@ class SessionHandle:
         """
         if isinstance(content, str | Content | Mapping):
             items: Sequence[Any] = [content]
-        else:
+        elif isinstance(content, Sequence) and not isinstance(content, bytes | bytearray):
             items = list(content)
+        else:
+            raise LocalProtocolError(
+                "send_client_content takes a str, a Content, a dict or a list of them, "
+                f"got {type(content).__name__}"
+            )
         turns = tuple(_to_content(item) for item in items)
-        await self.send(ClientContent(turns=turns, turn_complete=turn_complete))
+        return await self.send(ClientContent(turns=turns, turn_complete=turn_complete))
 
-    async def send_text(self, text: str) -> None:
+    async def send_text(self, text: str) -> Receipt:
         """Send ``text`` as realtime input (the way 3.x models take mid-session text)."""
-        await self.send(RealtimeInput(text=text))
+        return await self.send(RealtimeInput(text=text))
 
     async def send_realtime_input(
         self,
@@ -246,7 +275,7 @@ class SessionHandle:
         activity_end: bool = False,
         audio_stream_end: bool = False,
         media_chunks: Sequence[Blob | Mapping[str, Any]] | None = None,
-    ) -> None:
+    ) -> Receipt:
         """Stream realtime input; exactly one argument per call.
 
         ``audio`` as bytes is 16-bit little-endian mono PCM at 16 kHz; ``video``
@@ -259,9 +288,11 @@ class SessionHandle:
             and not (activity_start or activity_end or audio_stream_end)
             and media_chunks is None
         ):  # the per-chunk hot path of a voice agent
-            session = self._session
-            await session.submit(session.accept_media(audio, AUDIO_MIME))
-            return
+            actor = self._actor
+            entry = actor.accept_media(audio, AUDIO_MIME)
+            receipt = actor.last_receipt = Receipt(entry)
+            await actor.submit(entry)
+            return receipt
         given = sum(
             (
                 audio is not None,
@@ -283,6 +314,8 @@ class SessionHandle:
         elif video is not None:
             message = RealtimeInput(video=_to_blob(video, "video", None))
         elif text is not None:
+            if not isinstance(text, str):
+                raise LocalProtocolError(f"text must be a str, got {type(text).__name__}")
             message = RealtimeInput(text=text)
         elif activity_start:
             message = RealtimeInput(activity_start=ActivityStart())
@@ -293,8 +326,7 @@ class SessionHandle:
         else:
             chunks = tuple(_to_blob(c, "media_chunks", None) for c in media_chunks or ())
             message = RealtimeInput(media_chunks=chunks)
-        session = self._session
-        await session.submit(session.accept(message))
+        return await self.send(message)
 
     async def send_tool_response(
         self,
@@ -303,7 +335,7 @@ class SessionHandle:
         | Sequence[FunctionResponse | Mapping[str, Any]],
         *,
         scheduling: FunctionResponseScheduling | str | None = None,
-    ) -> None:
+    ) -> Receipt:
         """Answer function calls; each response needs the call ``id`` on the Gemini API.
 
         ``scheduling`` (NON_BLOCKING functions: ``SILENT``, ``WHEN_IDLE``,
@@ -323,14 +355,14 @@ class SessionHandle:
             if scheduling is not None and response.scheduling is None:
                 response = replace(response, scheduling=FunctionResponseScheduling(scheduling))
             converted.append(response)
-        await self.send(ToolResponse(function_responses=tuple(converted)))
+        return await self.send(ToolResponse(function_responses=tuple(converted)))
 
     async def send_context_update(
         self,
         *,
         system_instruction: str | Content | Mapping[str, Any] | None = None,
         tools: Sequence[Tool | Mapping[str, Any]] | None = None,
-    ) -> None:
+    ) -> Receipt:
         """Replace the system instruction and/or the tools mid-session (``[]`` clears tools)."""
         if system_instruction is None and tools is None:
             raise LocalProtocolError("send_context_update needs system_instruction or tools")
@@ -345,7 +377,7 @@ class SessionHandle:
                     for t in tools
                 )
             )
-        await self.send(ContextUpdate(system_instruction=instruction, tools=update_tools))
+        return await self.send(ContextUpdate(system_instruction=instruction, tools=update_tools))
 
     # ----------------------------------------------------------- receiving
 
@@ -360,10 +392,12 @@ class SessionHandle:
 
         Does not stop after a turn.  With ``lifecycle=True`` the supervisor's
         :class:`Reconnecting`, :class:`Resumed`, :class:`GoingAway` and
-        :class:`GaveUp` events are interleaved.  One consumer at a time.  A plain
-        iterator, not an async generator: breaking out of the loop needs no cleanup.
+        :class:`GaveUp` events are interleaved.  A turn cut by a lost connection
+        ends with an ``interrupted`` + ``turnComplete`` message made by
+        live_actor (``message.extra["liveActor"]``).  One consumer at a time.  A
+        plain iterator, not an async generator: breaking out needs no cleanup.
         """
-        return _EventIterator(self._session.events, lifecycle)
+        return _EventIterator(self._actor.delivery.events, lifecycle)
 
     async def receive_turn(self) -> Turn:
         """Collect server messages until the model's turn completes (or the session ends).
@@ -372,27 +406,18 @@ class SessionHandle:
         ``connection_lost=True``: the partial reply is never glued to the full
         answer that may follow the reconnect (the next ``receive_turn`` returns it).
         A session that ends mid-answer returns its partial reply the same way.
+        Cancel-safe: cancelled mid-turn, it keeps what it collected and the next
+        call returns the whole turn.
         """
-        collected: list[ServerMessage] = []
-        buffer = self._session.events
-        answering = False
+        buffer = self._actor.delivery.events
+        assembler = self._actor.turn_assembler
         while True:
             event = await buffer.get()
             if event is None:
-                return Turn(tuple(collected), connection_lost=answering)
-            if not isinstance(event, ServerMessage):
-                if isinstance(event, Reconnecting) and answering:
-                    return Turn(tuple(collected), connection_lost=True)
-                continue
-            collected.append(event)
-            content = event.server_content
-            if content is not None:
-                if content.turn_complete:
-                    return Turn(tuple(collected))
-                if content.model_turn is not None:
-                    answering = True
-            elif event.tool_call is not None:
-                answering = True
+                return assembler.end()
+            turn = assembler.add(event)
+            if turn is not None:
+                return turn
 
 
 class _EventIterator:

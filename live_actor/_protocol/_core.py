@@ -1,29 +1,26 @@
 """The sans-IO session core: one Live session's protocol state, across connections.
 
 It takes inputs (a connection is being dialled, the transport opened, a frame
-arrived, the user sent a command, the connection was lost, the user closed)
-and returns what to do (frames to send, decoded messages to deliver).  It does
-no I/O, reads no clock and draws no random numbers, so every rule below is
-testable without sockets, in the style of h11's ``Connection``.
+arrived, the user sent a command, a send failed, the connection was lost, the
+user closed) and returns what to do: frames to send and :mod:`events
+<live_actor._protocol._events>` to perform.  It does no I/O, reads no clock and
+draws no random numbers, so every rule below is testable without sockets, in
+the style of h11's ``Connection``.
 
 Rules:
 
-1. Status moves ``DISCONNECTED -> CONNECTING -> SETUP_PENDING -> READY``;
-   ``close()`` moves any status to ``CLOSING``, then ``CLOSED`` once the
-   connection is gone.  A lost connection goes back to ``DISCONNECTED`` (the
-   supervisor may dial again).  ``CLOSED`` is terminal.  An input that is not
-   legal in the current status raises :class:`LocalProtocolError`.
+1. The status follows :data:`~live_actor._protocol._state.TRANSITIONS`; an
+   input the table does not allow raises :class:`LocalProtocolError`.
 2. Nothing but ``setup`` is sent before ``setupComplete``; ``setup`` is client
    message 0 of its connection and each later message takes the next index.
 3. The first server message must be ``setupComplete``; anything else is a
    failed handshake (:class:`RemoteProtocolError`).
-4. A frame that cannot be decoded is reported and skipped: a malformed frame is
-   never a reason to drop a healthy call.
+4. A frame that cannot be decoded is reported (:class:`MalformedFrame`) and
+   skipped: a malformed frame is never a reason to drop a healthy call.
 5. A resumption handle is stored only from a ``resumable`` update with a
    non-empty ``newHandle``; an empty or non-resumable update never overwrites it.
-6. Usage: ``usageMetadata`` may ride on any message and may repeat within a
-   turn; the last snapshot of a turn is what the turn cost, added to the totals
-   once when the turn ends (turnComplete, or when the connection ends).
+6. Usage: the last snapshot of a turn is what the turn cost, added to the
+   totals once when the turn ends (turnComplete, or when the connection ends).
 7. Commands accepted while no connection is ready (dialling, setup, the
    replay after a reconnect, draining for a goAway rotation) are queued by the
    ledger and sent after the replay, so the user's order is kept.  New commands
@@ -32,106 +29,51 @@ Rules:
 8. A function call is pending from its ``toolCall`` until answered by a
    ``toolResponse`` or cancelled by ``toolCallCancellation``.  On the Gemini API
    every function response needs the call ``id``.
+9. The shell never writes the ledger: a command that could not be handed to
+   the socket is reported with :meth:`SessionCore.send_failed` (h11's
+   ``send_failed()``), and counted there exactly once.
+10. Turns and safe points follow :mod:`~live_actor._protocol._turns`.
+11. Local protocol mistakes are refused locally (:class:`LocalProtocolError`)
+    and the session stays as it was: activity markers while automatic activity
+    detection is on; a tool response for a call id never issued in this
+    session, on any of its connections.
 """
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Mapping, Sequence
-
-import attrs
 
 from .._errors import LocalProtocolError, RemoteProtocolError, SessionClosedError
 from ._codec import decode_server_message, encode_client_message, media_input
+from ._enums import VadSignalType, VoiceActivityType
+from ._events import (
+    CoreEvent,
+    GoAwayReceived,
+    HandleUpdated,
+    MalformedFrame,
+    MessageReceived,
+    Ready,
+    ToolCallIssued,
+    ToolCallsCancelled,
+    TurnCompleted,
+    TurnStarted,
+    UsageReported,
+)
 from ._ledger import Entry, Ledger, MediaPolicy
 from ._messages import (
     ClientMessage,
     FunctionCall,
-    ModalityTokenCount,
     RealtimeInput,
     ServerMessage,
     Setup,
     ToolResponse,
     UsageMetadata,
 )
+from ._state import ACCEPTING, RECEIVING, TRANSITIONS, Input, SessionStatus
+from ._turns import TurnState
+from ._usage import Usage
 
-__all__ = ["Received", "SessionCore", "SessionStatus", "Usage"]
-
-
-class SessionStatus(enum.StrEnum):
-    """Where a session is in its life (the seed's five states plus ``CLOSED``)."""
-
-    DISCONNECTED = "disconnected"
-    CONNECTING = "connecting"
-    SETUP_PENDING = "setup_pending"
-    READY = "ready"
-    CLOSING = "closing"
-    CLOSED = "closed"
-
-
-@attrs.frozen
-class Usage:
-    """Token totals; each turn counted once (rule 6)."""
-
-    turns: int = 0
-    prompt_token_count: int = 0
-    cached_content_token_count: int = 0
-    response_token_count: int = 0
-    tool_use_prompt_token_count: int = 0
-    thoughts_token_count: int = 0
-    total_token_count: int = 0
-    #: modality name -> tokens, for prompt and response details.
-    prompt_by_modality: Mapping[str, int] = attrs.field(factory=dict)
-    response_by_modality: Mapping[str, int] = attrs.field(factory=dict)
-
-    def plus(self, snapshot: UsageMetadata) -> Usage:
-        return Usage(
-            turns=self.turns + 1,
-            prompt_token_count=self.prompt_token_count + (snapshot.prompt_token_count or 0),
-            cached_content_token_count=self.cached_content_token_count
-            + (snapshot.cached_content_token_count or 0),
-            response_token_count=self.response_token_count + (snapshot.response_token_count or 0),
-            tool_use_prompt_token_count=self.tool_use_prompt_token_count
-            + (snapshot.tool_use_prompt_token_count or 0),
-            thoughts_token_count=self.thoughts_token_count + (snapshot.thoughts_token_count or 0),
-            total_token_count=self.total_token_count + (snapshot.total_token_count or 0),
-            prompt_by_modality=_add_details(
-                self.prompt_by_modality, snapshot.prompt_tokens_details
-            ),
-            response_by_modality=_add_details(
-                self.response_by_modality, snapshot.response_tokens_details
-            ),
-        )
-
-
-def _add_details(
-    totals: Mapping[str, int], details: Sequence[ModalityTokenCount] | None
-) -> Mapping[str, int]:
-    if not details:
-        return totals
-    merged = dict(totals)
-    for detail in details:
-        key = str(detail.modality or "MODALITY_UNSPECIFIED")
-        merged[key] = merged.get(key, 0) + (detail.token_count or 0)
-    return merged
-
-
-@attrs.frozen
-class Received:
-    """The outcome of one inbound frame.
-
-    ``message`` is ``None`` when the frame was malformed (then ``error`` says
-    why).  ``ready`` is set on the frame that completed setup, ``turn_started``
-    on the first model output of a turn.
-    """
-
-    message: ServerMessage | None
-    error: RemoteProtocolError | None = None
-    ready: bool = False
-
-
-_OPEN = (SessionStatus.SETUP_PENDING, SessionStatus.READY, SessionStatus.CLOSING)
-_NOT_SENDING = frozenset((SessionStatus.CLOSING, SessionStatus.CLOSED))
+__all__ = ["SessionCore", "SessionStatus", "Usage"]
 
 
 class SessionCore:
@@ -145,71 +87,95 @@ class SessionCore:
         media_buffer_seconds: float = 1.0,
         media_policy: MediaPolicy = "replay",
         resume_handle: str | None = None,
+        manual_activity: bool = False,
     ) -> None:
         self.gemini_api = gemini_api
+        #: automatic activity detection is disabled: the client marks activity (rule 11).
+        self.manual_activity = manual_activity
         self.status = SessionStatus.DISCONNECTED
         self.ledger = Ledger(
             transparent=transparent,
             media_buffer_seconds=media_buffer_seconds,
             media_policy=media_policy,
         )
-        #: connection attempt number (1 for the first dial).
-        self.connection = 0
+        #: number of the current (or last) connection; 1 for the first dial.
+        self.connection_number = 0
         #: the current connection's setup carried a resumption handle.
         self.resuming = False
         #: index of the last client message sent on this connection (setup = 0).
         self.index = -1
         #: last resumable handle (rule 5); seeded from the config's resume handle.
         self.resumption_handle: str | None = resume_handle
-        #: True while the stored handle is the latest update (no non-resumable since).
-        self.handle_fresh = resume_handle is not None
-        self.last_consumed_index: int | None = None
-        #: call id -> call, for calls issued on the current connection (rule 8).
-        self.pending_tool_calls: dict[str, FunctionCall] = {}
         self.usage = Usage()
         self.connection_usage = Usage()
-        self._turn_usage: UsageMetadata | None = None
-        #: a model turn is in progress (output seen, no turnComplete yet).
-        self.in_turn = False
+        self.turns = TurnState()
         self.malformed_frames = 0
-        self.go_away_time_left: float | None = None
+        #: a connection of this session reached READY once.
         self.ever_ready = False
+        #: call id -> call, for calls issued on the current connection (rule 8).
+        self._pending: dict[str, FunctionCall] = {}
+        self._turn_usage: UsageMetadata | None = None
         #: the current connection completed setup and is not lost yet.
         self._can_send = False
         self._replay_pending = False
         self._draining = False
 
+    # ---------------------------------------------------------------- reading
+
+    @property
+    def pending_tool_calls(self) -> Mapping[str, FunctionCall]:
+        return self._pending
+
+    @property
+    def idle(self) -> bool:
+        """The model owes nothing: no turn, no unanswered input, no tool call."""
+        return self.turns.idle(tool_calls_owed=bool(self._pending))
+
+    @property
+    def safe_to_rotate(self) -> bool:
+        """Idle, and a resumable handle issued since holds the whole conversation."""
+        return self.turns.handle_at_safe_point and self.idle
+
+    @property
+    def can_send_now(self) -> bool:
+        """Would :meth:`dispatch` emit a frame right away (not queue it)?"""
+        return self._can_send and not self._draining and not self._replay_pending
+
     # -------------------------------------------------------------- lifecycle
 
+    def _apply(self, event: Input) -> None:
+        try:
+            self.status = TRANSITIONS[(self.status, event)]
+        except KeyError:
+            raise LocalProtocolError(f"cannot {event} while {self.status}") from None
+
     def start_connection(self) -> int:
-        """Rule 1: a new dial begins (first connect or a restart)."""
-        self._require(SessionStatus.DISCONNECTED, "start a connection")
-        self.status = SessionStatus.CONNECTING
-        self.connection += 1
+        """A new dial begins (first connect or a restart); returns its number."""
+        self._apply(Input.START_CONNECTION)
+        self.connection_number += 1
         self.index = -1
         self.connection_usage = Usage()
-        self.go_away_time_left = None
         self._draining = False
-        return self.connection
+        return self.connection_number
 
     def setup_frame(self, setup: Setup) -> str:
         """Rule 2: the transport is open; ``setup`` is message 0."""
-        self._require(SessionStatus.CONNECTING, "send setup")
-        self.status = SessionStatus.SETUP_PENDING
+        self._apply(Input.SEND_SETUP)
         self.index = 0
         resumption = setup.session_resumption
         self.resuming = resumption is not None and bool(resumption.handle)
         return encode_client_message(setup)
 
-    def receive(self, frame: str | bytes) -> Received:
-        """Handle one inbound frame (rules 3-6, 8)."""
-        if self.status not in _OPEN:
+    def receive(self, frame: str | bytes) -> list[CoreEvent]:
+        """Handle one inbound frame (rules 3-6, 8, 10); returns what happened."""
+        if self.status not in RECEIVING:
             raise LocalProtocolError(f"cannot receive a frame while {self.status}")
         try:
             message = decode_server_message(frame)
         except RemoteProtocolError as exc:
             self.malformed_frames += 1
-            return Received(None, exc)
+            return [MalformedFrame(exc, self.malformed_frames)]
+        events: list[CoreEvent] = [MessageReceived(message, len(frame))]
         if self.status is SessionStatus.SETUP_PENDING:
             if message.setup_complete is None:
                 present = [name for name, value in vars(message).items() if value is not None]
@@ -218,120 +184,169 @@ class SessionCore:
                     + (", ".join(present) or "an empty message"),
                     field=None,
                 )
-            self.status = SessionStatus.READY
+            self._apply(Input.SETUP_COMPLETE)
             self.ever_ready = True
             self._can_send = True
             self._replay_pending = True
-            self._observe(message)
-            return Received(message, ready=True)
-        self._observe(message)
-        return Received(message)
+            events.append(Ready(self.resuming))
+        self._observe(message, events)
+        return events
 
-    def _observe(self, message: ServerMessage) -> None:
+    def _observe(self, message: ServerMessage, events: list[CoreEvent]) -> None:
+        turns = self.turns
         content = message.server_content
         if content is not None:
-            # Not outputTranscription: it has its own ordering and its last piece
-            # may come after turnComplete, which is no new turn.
-            output = content.model_turn is not None or content.generation_complete is not None
-            if output and not self.in_turn:
-                self.in_turn = True
-                self.ledger.turn_started(self.connection)
-        if message.tool_call is not None:
-            if not self.in_turn:
-                self.in_turn = True
-                self.ledger.turn_started(self.connection)
-            for call in message.tool_call.function_calls or ():
+            if (content.model_turn is not None or content.generation_complete is not None) and (
+                turns.output()
+            ):
+                self._turn_started(events)
+            if content.interrupted:
+                turns.interrupted = True
+        if (
+            message.voice_activity is not None
+            and message.voice_activity.voice_activity_type == VoiceActivityType.ACTIVITY_START
+        ) or (
+            message.voice_activity_detection_signal is not None
+            and message.voice_activity_detection_signal.vad_signal_type
+            == VadSignalType.VAD_SIGNAL_TYPE_SOS
+        ):
+            turns.speech_started()
+        tool_call = message.tool_call
+        if tool_call is not None:
+            if turns.output():
+                self._turn_started(events)
+            calls = tool_call.function_calls or ()
+            ids = tuple(call.id for call in calls if call.id)
+            for call in calls:
                 if call.id:
-                    self.pending_tool_calls[call.id] = call
-            self.ledger.calls_issued(
-                self.connection, [c.id for c in message.tool_call.function_calls or () if c.id]
-            )
-        if message.tool_call_cancellation is not None:
-            for call_id in message.tool_call_cancellation.ids or ():
-                self.pending_tool_calls.pop(call_id, None)
+                    self._pending[call.id] = call
+            self.ledger.calls_issued(self.connection_number, ids)
+            events.append(ToolCallIssued(tool_call, ids))
+        cancellation = message.tool_call_cancellation
+        if cancellation is not None:
+            ids = tuple(cancellation.ids or ())
+            for call_id in ids:
+                self._pending.pop(call_id, None)
+            events.append(ToolCallsCancelled(ids))
         if message.usage_metadata is not None:
             self._turn_usage = message.usage_metadata
+            events.append(UsageReported(message.usage_metadata))
         if content is not None and content.turn_complete:
-            self.in_turn = False
-            self.ledger.turn_completed(self.connection)
+            turns.turn_complete(content.interaction_status)
+            self.ledger.turn_completed(self.connection_number)
             if self.resumption_handle is None:
                 self.ledger.prune_consumed()  # ledger rule 7: only a fresh session can follow
-            self._commit_turn_usage()
+            events.append(
+                TurnCompleted(
+                    turns.turns, interrupted=turns.interrupted, usage=self._commit_turn_usage()
+                )
+            )
         update = message.session_resumption_update
         if update is not None:
-            if update.resumable and update.new_handle:
+            stored = bool(update.resumable and update.new_handle)
+            if stored:
                 self.resumption_handle = update.new_handle
-                self.handle_fresh = True
-                self.last_consumed_index = update.last_consumed_client_message_index
                 self.ledger.handle_received(
-                    self.connection, update.last_consumed_client_message_index
+                    self.connection_number, update.last_consumed_client_message_index
                 )
+                turns.handle_issued(tool_calls_owed=bool(self._pending))
             else:
-                self.handle_fresh = False
+                turns.handle_at_safe_point = False
+            events.append(HandleUpdated(update, stored))
         if message.go_away is not None:
             left = message.go_away.time_left
-            self.go_away_time_left = left.total_seconds() if left is not None else 0.0
+            events.append(GoAwayReceived(left.total_seconds() if left is not None else 0.0))
 
-    def _commit_turn_usage(self) -> None:
-        if self._turn_usage is not None:
-            self.usage = self.usage.plus(self._turn_usage)
-            self.connection_usage = self.connection_usage.plus(self._turn_usage)
+    def _turn_started(self, events: list[CoreEvent]) -> None:
+        self.ledger.turn_started(self.connection_number)
+        events.append(TurnStarted(self.turns.turns))
+
+    def _commit_turn_usage(self) -> UsageMetadata | None:
+        snapshot = self._turn_usage
+        if snapshot is not None:
+            self.usage = self.usage.plus(snapshot)
+            self.connection_usage = self.connection_usage.plus(snapshot)
             self._turn_usage = None
+        return snapshot
 
-    def connection_lost(self) -> SessionStatus:
-        """The transport is gone; returns the new status (rule 1)."""
-        if self.status is SessionStatus.CLOSED:
-            raise LocalProtocolError("connection lost on a closed session")
-        self._commit_turn_usage()
-        self.in_turn = False
+    def connection_lost(self) -> list[CoreEvent]:
+        """The transport is gone (rule 1); a turn in progress is cut."""
+        self._apply(Input.CONNECTION_LOST)
+        events: list[CoreEvent] = []
+        interrupted = self.turns.interrupted
+        if self.turns.connection_lost():
+            events.append(
+                TurnCompleted(
+                    self.turns.turns,
+                    interrupted=interrupted,
+                    cut=True,
+                    usage=self._commit_turn_usage(),
+                )
+            )
+        else:
+            self._commit_turn_usage()
         self._can_send = False
         # Calls of a dead connection cannot be answered there; the ledger keeps
         # any response already given for replay (rule 5 of the ledger).
-        self.pending_tool_calls.clear()
-        self.status = (
-            SessionStatus.CLOSED
-            if self.status is SessionStatus.CLOSING
-            else SessionStatus.DISCONNECTED
-        )
-        return self.status
+        self._pending.clear()
+        return events
 
     def begin_close(self) -> None:
         """The user (or the supervisor, giving up) closes the session."""
-        if self.status is SessionStatus.CLOSED:
-            return
-        if self.status in (SessionStatus.DISCONNECTED,):
-            self.status = SessionStatus.CLOSED
-            return
-        self.status = SessionStatus.CLOSING
+        self._apply(Input.CLOSE)
 
-    def finish_close(self) -> None:
+    def finish_close(self, *, delivered_connection: int | None = None) -> list[Entry]:
+        """The session is over: ``CLOSED``; returns what was not known delivered
+        (see :meth:`Ledger.drop_all`)."""
+        self._apply(Input.CLOSE_FINISHED)
         self._commit_turn_usage()
         self._can_send = False
-        self.status = SessionStatus.CLOSED
+        return self.ledger.drop_all("session closed", delivered_connection=delivered_connection)
+
+    def begin_draining(self) -> None:
+        """A goAway rotation starts: queue new commands for the next connection."""
+        self._draining = True
+
+    def message_rejected(self, reason: str) -> Entry | None:
+        """The server closed this connection refusing a message (ledger rule 8);
+        returns the message dropped, if one was identified."""
+        return self.ledger.reject_last(self.connection_number, reason)
+
+    def message_too_big(self, reason: str) -> Entry | None:
+        """The server closed this connection with 1009 (ledger rule 8); returns
+        the message dropped, if it was refused twice."""
+        return self.ledger.too_big(self.connection_number, reason)
+
+    def forget_handle(self) -> None:
+        """The stored handle was rejected or expired: the next connection starts fresh."""
+        self.resumption_handle = None
 
     # ---------------------------------------------------------------- sending
 
     def accept(self, message: ClientMessage) -> Entry:
         """Validate a user command and give it a ledger entry (rules 7, 8)."""
-        if self.status in _NOT_SENDING:
+        if self.status not in ACCEPTING:
             raise SessionClosedError(f"cannot send: the session is {self.status}")
         self._validate(message)
-        return self.ledger.accept(message)
+        try:
+            frame = encode_client_message(message)
+        except (TypeError, ValueError) as exc:
+            raise LocalProtocolError(
+                f"cannot encode this {type(message).__name__} as JSON: {exc}"
+            ) from exc
+        entry = self.ledger.accept(message)
+        entry.frame = frame
+        return entry
 
     def accept_media(self, data: bytes, mime_type: str, *, field: str = "audio") -> Entry:
         """``accept(RealtimeInput(<field>=Blob(...)))`` for the per-chunk path.
 
         One field by construction, so there is nothing to validate.
         """
-        if self.status in _NOT_SENDING:
+        if self.status not in ACCEPTING:
             raise SessionClosedError(f"cannot send: the session is {self.status}")
         message = media_input(data, mime_type, field=field)
         return self.ledger.accept_media(message, message.__dict__[field])
-
-    @property
-    def can_send_now(self) -> bool:
-        """Would :meth:`dispatch` emit a frame right away (not queue it)?"""
-        return self._can_send and not self._draining and not self._replay_pending
 
     def dispatch(self, entry: Entry) -> str | None:
         """The frame to send for an accepted command now, or ``None`` if queued.
@@ -352,10 +367,20 @@ class SessionCore:
         """``accept`` then ``dispatch``: the frame to send now, or ``None`` if queued."""
         return self.dispatch(self.accept(message))
 
+    def send_failed(self, entry: Entry, reason: str) -> None:
+        """Rule 9: an accepted command never reached the socket (cancelled, closed)."""
+        self.ledger.stats.drop(reason, entry)
+
     def replay_frames(self, prefix: Sequence[ClientMessage] = ()) -> list[str]:
+        """:meth:`replay`'s frames."""
+        return self.replay(prefix)[0]
+
+    def replay(self, prefix: Sequence[ClientMessage] = ()) -> tuple[list[str], list[Entry]]:
         """After a connection became ready: ``prefix``, the ledger's replay, queued commands.
 
-        Until this is called, new commands are queued so that they follow the replay.
+        Returns the frames to send, in order, and the entries sent again (the
+        replayed ones, not the queued ones sent for the first time).  Until this
+        is called, new commands are queued so that they follow the replay.
         """
         if not self._can_send:
             raise LocalProtocolError(f"cannot replay while {self.status}")
@@ -364,27 +389,29 @@ class SessionCore:
         # does not get back what the lost one consumed (ledger rule 7).
         plan = self.ledger.replay_plan(restored=self.resuming)
         frames = [self._emit(self.ledger.accept(message), replay=False) for message in prefix]
-        frames.extend(self._emit(entry, replay=entry.connection is not None) for entry in plan)
-        return frames
-
-    def begin_draining(self) -> None:
-        """A goAway rotation starts: queue new commands for the next connection."""
-        self._draining = True
-
-    def forget_handle(self) -> None:
-        """The stored handle was rejected or expired: the next connection starts fresh."""
-        self.resumption_handle = None
-        self.handle_fresh = False
+        replayed: list[Entry] = []
+        for entry in plan:
+            again = entry.connection is not None
+            frames.append(self._emit(entry, replay=again))
+            if again:
+                replayed.append(entry)
+        return frames, replayed
 
     def _emit(self, entry: Entry, *, replay: bool) -> str:
         self.index += 1
-        self.ledger.mark_sent(entry, self.connection, self.index, replay=replay)
-        message = entry.message
-        if isinstance(message, ToolResponse):
-            for response in message.function_responses or ():
-                if response.id and not response.will_continue:
-                    self.pending_tool_calls.pop(response.id, None)
-        return encode_client_message(message)
+        self.ledger.mark_sent(entry, self.connection_number, self.index, replay=replay)
+        if not entry.media:
+            if entry.turn:
+                self.turns.trigger_sent()
+            else:
+                self.turns.control_sent()
+            message = entry.message
+            if isinstance(message, ToolResponse):
+                for response in message.function_responses or ():
+                    if response.id and not response.will_continue:
+                        self._pending.pop(response.id, None)
+        frame = entry.frame
+        return frame if frame is not None else encode_client_message(entry.message)
 
     def _validate(self, message: ClientMessage) -> None:
         if isinstance(message, RealtimeInput):
@@ -402,6 +429,14 @@ class SessionCore:
                     "realtimeInput takes exactly one of audio, video, text, activity_start,"
                     f" activity_end, audio_stream_end or media_chunks per message; got {fields}"
                 )
+            if not self.manual_activity and (
+                message.activity_start is not None or message.activity_end is not None
+            ):
+                raise LocalProtocolError(
+                    "activity_start/activity_end mark speech only when automatic activity"
+                    " detection is off: set realtime_input_config={'automatic_activity_detection':"
+                    " {'disabled': True}} (the server closes with 1007 otherwise)"
+                )
         elif isinstance(message, ToolResponse):
             responses = message.function_responses or ()
             if not responses:
@@ -412,16 +447,16 @@ class SessionCore:
                         "the Gemini API needs the id of the function call in every function"
                         f" response (response for {response.name!r} has none)"
                     )
+                if response.id and not self.ledger.call_issued(response.id):
+                    raise LocalProtocolError(
+                        f"no function call {response.id!r} was issued in this session"
+                    )
                 if (
                     response.id
                     and not response.will_continue
                     and self.ledger.tool_response_answered(response.id)
-                    and response.id not in self.pending_tool_calls
+                    and response.id not in self._pending
                 ):
                     raise LocalProtocolError(f"function call {response.id!r} was already answered")
         elif isinstance(message, Setup):
             raise LocalProtocolError("setup is sent by the session itself, once per connection")
-
-    def _require(self, status: SessionStatus, action: str) -> None:
-        if self.status is not status:
-            raise LocalProtocolError(f"cannot {action} while {self.status} (needs {status})")

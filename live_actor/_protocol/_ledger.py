@@ -49,6 +49,11 @@ Rules (read top to bottom, as in h11's ``_state.py``):
    While no handle exists at all, the next connection can only be fresh, so
    consumed messages are pruned as soon as the evidence arrives, keeping the
    ledger bounded on a server that never sends handles.
+8. A message the server refused (it closed with 1007/1008 after setup) is
+   dropped, not replayed into the same refusal: the newest control message of
+   that connection.  A message the server found too big (1009) is replayed at
+   most once more: the largest control message of that connection is dropped
+   the second time.
 """
 
 from __future__ import annotations
@@ -69,16 +74,36 @@ from ._messages import (
     ToolResponse,
 )
 
-__all__ = ["Entry", "Ledger", "LedgerStats", "MediaPolicy", "is_media", "triggers_turn"]
+__all__ = [
+    "Entry",
+    "Ledger",
+    "LedgerStats",
+    "MediaPolicy",
+    "SendOutcome",
+    "is_media",
+    "triggers_turn",
+]
 
 MediaPolicy = Literal["replay", "drop"]
 
 
-class Outcome(enum.StrEnum):
-    SENT = "sent"
+class SendOutcome(enum.StrEnum):
+    """Where one accepted command is now (``Receipt.outcome``)."""
+
+    #: accepted, handed to the session, not yet sent nor queued.
+    ACCEPTED = "accepted"
+    #: waiting for a ready connection (dialling, rotating, replaying).
     QUEUED = "queued"
+    #: written to a connection's socket.
+    SENT = "sent"
+    #: sent again on a new connection after a reconnect.
     REPLAYED = "replayed"
+    #: a resumption handle (or the server's consumed index) proves the server has it.
+    CONFIRMED = "confirmed"
+    #: never delivered: see ``Receipt.drop_reason``.
     DROPPED = "dropped"
+    #: sent on a connection that died, not replayed before the session closed.
+    UNCONFIRMED_AT_CLOSE = "unconfirmed_at_close"
 
 
 _RATE_RE = re.compile(r"rate=(\d+)")
@@ -144,6 +169,15 @@ class Entry:
     seconds: float = 0.0
     #: for turn triggers: 1-based position among the triggers of its connection.
     ordinal: int = 0
+    #: the session's command task took it: it is sent or queued, never dropped
+    #: for the cancellation of the send that handed it over.
+    taken: bool = False
+    #: the encoded frame of a control message (encoded once, when accepted).
+    frame: str | None = None
+    outcome: SendOutcome = SendOutcome.ACCEPTED
+    drop_reason: str | None = None
+    #: times the server closed with 1009 (too big) while this was the likely culprit.
+    too_big_strikes: int = 0
 
 
 @attrs.define
@@ -164,6 +198,8 @@ class LedgerStats:
     unconfirmed_at_close: int = 0
 
     def drop(self, reason: str, entry: Entry) -> None:
+        entry.outcome = SendOutcome.DROPPED
+        entry.drop_reason = reason
         self.dropped += 1
         self.dropped_reasons[reason] = self.dropped_reasons.get(reason, 0) + 1
         if entry.media:
@@ -228,6 +264,7 @@ class Ledger:
     def queue(self, entry: Entry) -> None:
         """Rule 6: hold a command until a connection is ready."""
         self.stats.queued += 1
+        entry.outcome = SendOutcome.QUEUED
         if entry.media:
             # Bound queued media like the ring so a long outage cannot grow memory.
             queued_media = [e for e in self._queued if e.media]
@@ -251,8 +288,10 @@ class Ledger:
         if replay:
             entry.replays += 1
             self.stats.replayed += 1
+            entry.outcome = SendOutcome.REPLAYED
         else:
             self.stats.sent += 1
+            entry.outcome = SendOutcome.SENT
         if entry.media:
             seconds = entry.seconds
             self._media.append((entry, seconds))
@@ -319,7 +358,7 @@ class Ledger:
                     and entry.index is not None
                     and entry.index <= frontier
                 ):
-                    self.stats.confirmed += 1
+                    self._confirm(entry)
                 else:
                     kept.append(entry)
         else:
@@ -331,7 +370,7 @@ class Ledger:
                     continue
                 if frontier >= 0 or self._covered_without_index(entry, connection):
                     frontier = max(frontier, entry.index if entry.index is not None else -1)
-                    self.stats.confirmed += 1
+                    self._confirm(entry)
                 else:
                     kept.appendleft(entry)
         self._unconfirmed = kept
@@ -360,12 +399,50 @@ class Ledger:
                 and self._completed.get(connection, 0) >= entry.ordinal
             ):
                 consumed_on.add(connection)  # the server consumes in order
-                self.stats.confirmed += 1
+                self._confirm(entry)
             elif drop_tool_responses and isinstance(entry.message, ToolResponse):
                 self.stats.drop("tool response to a call of a session that was not restored", entry)
             else:
                 kept.appendleft(entry)
         return kept
+
+    def reject_last(self, connection: int, reason: str) -> Entry | None:
+        """The server refused a message of ``connection`` and closed (1007/1008):
+        drop the newest control message still unconfirmed there that no reply
+        proves consumed, the likeliest culprit, so that a resume does not replay
+        it into the same refusal."""
+        for entry in reversed(self._unconfirmed):
+            if entry.connection == connection and not entry.answered:
+                self._unconfirmed.remove(entry)
+                self.stats.drop(reason, entry)
+                return entry
+        return None
+
+    def too_big(self, connection: int, reason: str) -> Entry | None:
+        """The server closed ``connection`` with 1009 (message too big).
+
+        The largest control message still unconfirmed there is the likely
+        culprit: it is replayed once more (the 1009 may have had another
+        cause), and dropped with ``reason`` the second time (rule 8).
+        """
+        candidates = [e for e in self._unconfirmed if e.connection == connection and e.frame]
+        if not candidates:
+            return None
+        culprit = max(candidates, key=lambda e: len(e.frame or ""))
+        culprit.too_big_strikes += 1
+        if culprit.too_big_strikes < 2:
+            return None
+        self._unconfirmed.remove(culprit)
+        self.stats.drop(reason, culprit)
+        return culprit
+
+    def _confirm(self, entry: Entry) -> None:
+        entry.outcome = SendOutcome.CONFIRMED
+        self.stats.confirmed += 1
+
+    def call_issued(self, call_id: str) -> bool:
+        """Was ``call_id`` issued on any connection of this session?"""
+        return any(call_id in ids for ids in self._issued_calls.values())
 
     def tool_response_answered(self, call_id: str) -> bool:
         return call_id in self._answered_calls
@@ -425,6 +502,8 @@ class Ledger:
         unknown = [e for e in self._unconfirmed if e.connection != delivered_connection]
         unknown += [e for e, _s in self._media if e.connection != delivered_connection]
         self.stats.unconfirmed_at_close += len(unknown)
+        for entry in unknown:
+            entry.outcome = SendOutcome.UNCONFIRMED_AT_CLOSE
         dropped += unknown
         self._queued.clear()
         self._unconfirmed.clear()

@@ -156,7 +156,7 @@ async def test_setup_complete_frame_kinds_then_text_turn(
         await session.send_client_content("ping")
         turn = await turn_of(session)
         assert turn.text == "You said: ping"
-        assert session.connection == 1
+        assert session.connection_number == 1
         assert errors == []
     assert len(server.peers) == 1
     setup = setup_of(server.peers[0])
@@ -287,7 +287,7 @@ async def test_malformed_frames_are_reported_and_skipped(server: ForeignLiveServ
         await session.send_client_content("two")
         second = await turn_of(session)
         assert second.text == "still here"
-        assert session.connection == 1
+        assert session.connection_number == 1
     assert len(server.peers) == 1
     assert len(errors) == 5
 
@@ -446,7 +446,7 @@ async def test_reconnect_resumes_with_latest_handle(server: ForeignLiveServer, h
         assert session.resumption_handle == "h1"
         await eventually(lambda: bool(resumed), "on_resumed")
         assert resumed[0][0] is True
-        assert session.connection == 2
+        assert session.connection_number == 2
     if how == "close_1011":
         assert "1011" in causes[0]
     assert len(server.peers) == 2
@@ -565,7 +565,7 @@ async def test_go_away_rotates_before_deadline(server: ForeignLiveServer, moment
         await session.send_client_content("after")
         turn = await turn_of(session)
         assert turn.text == "echo:after"
-        assert session.connection == 2
+        assert session.connection_number == 2
     assert len(server.peers) == 2
 
 
@@ -692,10 +692,10 @@ async def test_tool_call_cancelled_before_the_tool_ran(server: ForeignLiveServer
         await eventually(lambda: bool(cancellations), "on_tool_call_cancellation")
         await anyio.sleep(0.3)
         assert reconnects == [], reconnects
-        assert session.connection == 1
+        assert session.connection_number == 1
         await session.send_client_content("go on")
         assert (await turn_of(session)).text == "next"
-        assert session.connection == 1
+        assert session.connection_number == 1
     assert len(server.peers) == 1, [p.closed_by for p in server.peers]
     answered = [
         r["id"] for m in server.peers[0].of_kind("toolResponse")
@@ -769,7 +769,7 @@ async def test_cancelled_send_keeps_the_connection(server: ForeignLiveServer) ->
         assert reconnects == [], reconnects
         await session.send_client_content("still there?")
         assert (await turn_of(session)).text == "echo:still there?"
-        assert session.connection == 1
+        assert session.connection_number == 1
     assert len(server.peers) == 1
 
 
@@ -884,27 +884,33 @@ async def test_send_after_close_raises(server: ForeignLiveServer) -> None:
     assert len(server.dials) == 1
 
 
-async def test_policy_close_mid_session_is_fatal(server: ForeignLiveServer) -> None:
+async def test_policy_close_mid_session_refuses_the_message_not_the_session(
+    server: ForeignLiveServer,
+) -> None:
+    """A 1008 after setupComplete (here "not supported" for a message) drops that
+    message and resumes; the same refusal is never replayed (issue 10 item 6)."""
     reason = "Operation is not implemented, or supported, or enabled."
 
     async def script(peer: Peer) -> None:
         await peer.handshake()
-        await peer.expect("clientContent")
-        await peer.close(1008, reason)
+        if peer.index == 0:
+            await peer.send({"sessionResumptionUpdate": {"newHandle": "h1", "resumable": True}})
+            await peer.expect("clientContent")
+            await peer.close(1008, reason)
+        else:
+            await echo_turns(peer)
 
     server.script = script
-    async with open_on(server) as session:
-        await session.send_client_content("call a tool")
-        with anyio.fail_after(3):
-            await session.wait_closed()
-        error = session.error
-        assert isinstance(error, live_actor.SetupRejectedError), repr(error)
-        assert error.code == 1008 and error.reason == reason
-        assert session.close_code == 1008
-        with pytest.raises(live_actor.SessionClosedError):
-            await session.send_client_content("anyone there?")
-    await anyio.sleep(0.7)
-    assert len(server.dials) == 1
+    errors: list[Exception] = []
+    async with open_on(server, on_error=errors.append) as session:
+        refused = await session.send_client_content("call a tool")
+        await eventually(lambda: len(server.dials) == 2, "a resume")
+        await session.wait_ready()
+        await session.send_client_content("anyone there?")
+        assert (await turn_of(session)).text == "echo:anyone there?"
+        assert refused.outcome == "dropped" and session.error is None
+    rejected = [e for e in errors if isinstance(e, live_actor.MessageRejectedError)]
+    assert [(e.code, e.reason, e.message_id) for e in rejected] == [(1008, reason, refused.id)]
 
 
 async def test_server_normal_close_without_go_away_ends_session(
@@ -960,13 +966,15 @@ async def test_inbound_audio_base64_variants_and_large_frame(server: ForeignLive
         generation_config={"response_modalities": ["AUDIO"]},
     )
     errors: list[Exception] = []
-    async with open_on(server, config, on_error=errors.append) as session:
+    # event_buffer (bytes) must hold the largest message the app reads with events().
+    options = live_actor.SessionOptions(event_buffer=8 * 1024 * 1024)
+    async with open_on(server, config, on_error=errors.append, options=options) as session:
         await session.send_realtime_input(audio=b"\x01\x00" * 320)
         turn = await turn_of(session)
         assert turn.audio == chunk + chunk + big
         assert turn.output_transcription == "beep"
         assert errors == []
-        assert session.connection == 1
+        assert session.connection_number == 1
 
 
 async def test_reconnect_survives_http_refusals(server: ForeignLiveServer) -> None:

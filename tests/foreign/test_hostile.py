@@ -29,6 +29,7 @@ import live_actor
 from ._server import ForeignLiveServer, Peer, wait_flag
 from .conftest import running
 from .test_foreign import (
+    client_text,
     echo_turns,
     eventually,
     open_on,
@@ -180,11 +181,44 @@ async def test_go_away_without_time_left_is_not_fatal(server: ForeignLiveServer)
     assert errors == []
 
 
+@pytest.mark.parametrize("how", ["silent", "close_1000", "tcp_drop"])
+async def test_a_go_away_after_every_setup_is_charged_and_ends(
+    server: ForeignLiveServer, how: str
+) -> None:
+    """Issue 10 item 8: a server that says goAway "0s" after every setup (then 1000, a
+    drop, or nothing) cannot make the client reconnect hundreds of times a second: a
+    planned restart after a useless connection is charged, backed off, and restart
+    intensity ends the storm."""
+
+    async def script(peer: Peer) -> None:
+        await peer.handshake()
+        await peer.send(resumable(f"h{peer.index}"))
+        await peer.send({"goAway": {"timeLeft": "0s"}})
+        if how == "close_1000":
+            await peer.close(1000, "")
+        elif how == "tcp_drop":
+            peer.drop()
+        else:
+            await asyncio.sleep(30)
+
+    server.script = script
+    gave_up: list[str] = []
+    policy = live_actor.RestartPolicy(max_restarts=3, period=60, backoff_base=0.01)
+    async with open_on(server, policy=policy, on_gave_up=gave_up.append) as session:
+        with anyio.fail_after(10):
+            await session.wait_closed()
+        assert isinstance(session.error, live_actor.GaveUpError)
+        assert "more than 3 restarts" in str(session.error)
+    assert len(gave_up) == 1
+    assert len(server.dials) == 4  # the first connection and 3 charged restarts
+
+
 @pytest.mark.parametrize("how", ["close_1000", "tcp_drop"])
 async def test_go_away_then_immediate_close_is_a_free_restart(
     server: ForeignLiveServer, how: str
 ) -> None:
-    """README: 'planned | goAway rotation, 1000 after goAway | restart at once, not charged'.
+    """README: 'planned | goAway rotation, 1000 after goAway | restart at once, not
+    charged' after a useful connection (a completed turn).
 
     With ``max_restarts=0`` any charged restart would give up at once.
     """
@@ -192,6 +226,8 @@ async def test_go_away_then_immediate_close_is_a_free_restart(
     async def script(peer: Peer) -> None:
         await peer.handshake()
         if peer.index == 0:
+            message = await peer.expect("clientContent")
+            await peer.say("echo:" + client_text(message))  # a useful connection
             await peer.send(resumable("h1"))
             await asyncio.sleep(0.05)
             await peer.send({"goAway": {"timeLeft": "10s"}})
@@ -212,6 +248,8 @@ async def test_go_away_then_immediate_close_is_a_free_restart(
         on_gave_up=gave_up.append,
         on_resumed=lambda r, rep, drop: resumed.append(r),
     ) as session:
+        await session.send_client_content("before")
+        assert (await turn_of(session)).text == "echo:before"
         await eventually(lambda: bool(resumed) or bool(gave_up), "a resume (or giving up)")
         assert gave_up == []
         assert resumed == [True]
@@ -640,7 +678,7 @@ async def test_tool_call_and_its_cancellation_in_one_frame(server: ForeignLiveSe
         assert session.pending_tool_calls == ()
         await session.send_client_content("next")
         assert (await turn_of(session)).text == "fine"
-        assert session.connection == 1
+        assert session.connection_number == 1
     assert answered(server.peers[0]) == []
     assert errors == []
 
@@ -773,7 +811,7 @@ async def test_json_scalars_are_malformed_frames(server: ForeignLiveServer) -> N
         assert (await turn_of(session)).text == "survived"
         await eventually(lambda: len(errors) >= 5, "five on_error reports")
         assert all(isinstance(e, live_actor.RemoteProtocolError) for e in errors), errors
-        assert session.connection == 1
+        assert session.connection_number == 1
 
 
 async def test_second_setup_complete_is_harmless(server: ForeignLiveServer) -> None:
@@ -794,7 +832,7 @@ async def test_second_setup_complete_is_harmless(server: ForeignLiveServer) -> N
         assert (await turn_of(session)).text == "echo:two"
         assert session.status is live_actor.SessionStatus.READY
         assert reconnects == []
-        assert session.connection == 1
+        assert session.connection_number == 1
     assert texts_of(server.peers[0]) == ["one", "two"]  # nothing replayed or repeated
 
 
@@ -815,12 +853,14 @@ async def test_five_mib_audio_in_a_text_frame(server: ForeignLiveServer) -> None
         generation_config={"response_modalities": ["AUDIO"]},
     )
     errors: list[Exception] = []
-    async with open_on(server, config, on_error=errors.append) as session:
+    # event_buffer (bytes) must hold the largest message the app reads with events().
+    options = live_actor.SessionOptions(event_buffer=16 * 1024 * 1024)
+    async with open_on(server, config, on_error=errors.append, options=options) as session:
         await session.send_realtime_input(audio=b"\x00\x01" * 160)
         turn = await turn_of(session, within=10)
         assert len(turn.audio) == len(big)
         assert turn.audio == big
-        assert session.connection == 1
+        assert session.connection_number == 1
     assert errors == []
 
 
@@ -896,40 +936,43 @@ async def test_transient_close_when_idle_resumes(
     assert (await setup_sent(server, 1))["sessionResumption"]["handle"] == "h1"
 
 
-async def test_invalid_argument_close_mid_session_is_fatal(server: ForeignLiveServer) -> None:
-    """§9/README: 1007 'Request contains an invalid argument.' is fatal, never retried."""
+async def test_invalid_argument_close_mid_session_drops_the_message_and_resumes(
+    server: ForeignLiveServer,
+) -> None:
+    """Issue 10 item 6: a 1007 after setupComplete refuses a message, not the session:
+    the message is dropped (never replayed into the same refusal) and the session
+    resumes with its handle."""
     reason = "Request contains an invalid argument."
 
     async def script(peer: Peer) -> None:
         await peer.handshake()
-        await peer.send(resumable("h1"))
-        await peer.expect("clientContent")
-        await peer.close(1007, reason)
+        if peer.index == 0:
+            await peer.send(resumable("h1"))
+            await peer.expect("clientContent")
+            await peer.close(1007, reason)
+        else:
+            await echo_turns(peer)
 
     server.script = script
-    gave_up: list[str] = []
-    closes: list[tuple[Any, Any]] = []
-    async with open_on(
-        server, on_gave_up=gave_up.append, on_close=lambda c, r: closes.append((c, r))
-    ) as session:
-        await session.send_client_content("mid-session clientContent on a 3.1 model")
-        with anyio.fail_after(3):
-            await session.wait_closed()
-        error = session.error
-        assert isinstance(error, live_actor.SetupRejectedError), repr(error)
-        assert error.code == 1007 and error.reason == reason
-        assert session.close_code == 1007
-        with pytest.raises(live_actor.SessionClosedError):
-            await session.send_text("again")
-    await anyio.sleep(0.5)
-    assert len(server.dials) == 1
-    assert closes and closes[0][0] == 1007
+    errors: list[Exception] = []
+    async with open_on(server, on_error=errors.append) as session:
+        receipt = await session.send_client_content("mid-session clientContent on a 3.1 model")
+        await eventually(lambda: len(server.peers) == 2, "a resume")
+        await session.wait_ready()
+        await session.send_client_content("again")
+        assert (await turn_of(session)).text == "echo:again"
+        assert receipt.outcome == "dropped"
+        assert session.error is None
+    rejected = [e for e in errors if isinstance(e, live_actor.MessageRejectedError)]
+    assert rejected and rejected[0].code == 1007 and rejected[0].reason == reason
+    assert rejected[0].message_id == receipt.id
+    assert (await setup_sent(server, 1))["sessionResumption"]["handle"] == "h1"
 
 
 @pytest.mark.parametrize(
     ("code", "restart"),
-    [(1008, "transient"), (1011, "temporary"), (1000, "transient")],
-    ids=["1008-fatal", "1011-temporary", "1000-normal"],
+    [(1008, "temporary"), (1011, "temporary"), (1000, "transient")],
+    ids=["1008-temporary", "1011-temporary", "1000-normal"],
 )
 async def test_session_ending_mid_turn_returns_a_partial_turn(
     server: ForeignLiveServer, code: int, restart: str
@@ -1301,7 +1344,7 @@ async def test_server_pings_and_unsolicited_pongs(server: ForeignLiveServer) -> 
         await session.send_client_content("count")
         assert (await turn_of(session)).text == "01234"
         assert reconnects == []
-        assert session.connection == 1
+        assert session.connection_number == 1
 
 
 async def test_usage_riding_on_other_message_kinds(server: ForeignLiveServer) -> None:

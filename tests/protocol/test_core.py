@@ -21,7 +21,20 @@ from live_actor import (
     ToolResponse,
 )
 from live_actor._protocol._core import SessionCore, SessionStatus
+from live_actor._protocol._events import (
+    GoAwayReceived,
+    HandleUpdated,
+    MalformedFrame,
+    MessageReceived,
+    Ready,
+    ToolCallIssued,
+    ToolCallsCancelled,
+    TurnCompleted,
+    TurnStarted,
+    UsageReported,
+)
 from live_actor._protocol._messages import ActivityEnd, Blob
+from live_actor._protocol._state import TRANSITIONS, Input, render_table
 
 S = SessionStatus
 SETUP = Setup(model="models/m")
@@ -112,6 +125,35 @@ def test_table_is_complete() -> None:
     assert set(TABLE) == {(s, i) for s in S for i in INPUTS}
 
 
+#: The core's lifecycle inputs, by the name of the table's inputs.
+LIFECYCLE = {
+    "start_connection": Input.START_CONNECTION,
+    "setup_frame": Input.SEND_SETUP,
+    "receive": Input.SETUP_COMPLETE,
+    "connection_lost": Input.CONNECTION_LOST,
+    "begin_close": Input.CLOSE,
+}
+
+
+@pytest.mark.parametrize(("status", "name"), sorted(TABLE, key=str))
+def test_the_expected_table_is_the_data_the_core_consults(status: SessionStatus, name: str) -> None:
+    """The table above (the behaviour) and ``_state.TRANSITIONS`` (the data) agree."""
+    expected = TABLE[(status, name)]
+    event = LIFECYCLE.get(name)
+    if event is None or (name == "receive" and status is not S.SETUP_PENDING):
+        return  # sends, and frames on a ready connection, are not lifecycle inputs
+    if isinstance(expected, type):
+        assert (status, event) not in TRANSITIONS
+    else:
+        assert TRANSITIONS[(status, event)] is expected
+
+
+def test_the_table_renders_for_the_design_notes() -> None:
+    table = render_table()
+    assert table.count("\n") == len(S) + 1
+    assert "| ready |" in table and "`close`" in table
+
+
 @pytest.mark.parametrize(("status", "name"), sorted(TABLE, key=str))
 def test_transition(status: SessionStatus, name: str) -> None:
     core = core_in(status)
@@ -148,18 +190,82 @@ def test_first_message_must_be_setup_complete() -> None:
 
 def test_malformed_frame_is_reported_and_skipped() -> None:
     core = core_in(S.READY)
-    received = core.receive(b"\xff not json")
-    assert received.message is None and isinstance(received.error, RemoteProtocolError)
-    assert core.malformed_frames == 1 and core.status is S.READY
-    assert core.receive(frame({"serverContent": {"turnComplete": True}})).message is not None
+    (event,) = core.receive(b"\xff not json")
+    assert isinstance(event, MalformedFrame) and isinstance(event.error, RemoteProtocolError)
+    assert event.count == 1 and core.malformed_frames == 1 and core.status is S.READY
+    events = core.receive(frame({"serverContent": {"turnComplete": True}}))
+    assert isinstance(events[0], MessageReceived)
+
+
+def test_setup_complete_is_ready_and_every_frame_is_a_message_first() -> None:
+    core = core_in(S.SETUP_PENDING)
+    raw = frame({"setupComplete": {}})
+    events = core.receive(raw)
+    assert [type(e) for e in events] == [MessageReceived, Ready]
+    assert events[0] == MessageReceived(events[0].message, len(raw))  # type: ignore[union-attr]
+    assert events[1] == Ready(resumed=False)
+
+
+def test_one_frame_yields_its_events_in_the_documented_order() -> None:
+    core = core_in(S.READY)
+    events = core.receive(
+        frame(
+            {
+                "serverContent": {"modelTurn": {"parts": [{"text": "x"}]}, "turnComplete": True},
+                "toolCall": {"functionCalls": [{"id": "c1", "name": "f"}]},
+                "toolCallCancellation": {"ids": ["c0"]},
+                "usageMetadata": {"totalTokenCount": 3},
+                "sessionResumptionUpdate": {"newHandle": "h", "resumable": True},
+                "goAway": {"timeLeft": "2s"},
+            }
+        )
+    )
+    assert [type(e) for e in events] == [
+        MessageReceived,
+        TurnStarted,
+        ToolCallIssued,
+        ToolCallsCancelled,
+        UsageReported,
+        TurnCompleted,
+        HandleUpdated,
+        GoAwayReceived,
+    ]
+    assert events[-1] == GoAwayReceived(2.0)
+    issued = events[2]
+    assert isinstance(issued, ToolCallIssued) and issued.ids == ("c1",)
+    completed = events[5]
+    assert isinstance(completed, TurnCompleted) and completed.turn == 1
+    assert completed.usage is not None and completed.usage.total_token_count == 3
+
+
+def test_a_turn_cut_by_a_lost_connection_is_completed_as_cut() -> None:
+    core = core_in(S.READY)
+    core.receive(frame({"serverContent": {"modelTurn": {"parts": [{"text": "x"}]}}}))
+    (cut,) = core.connection_lost()
+    assert cut == TurnCompleted(1, cut=True)
+    assert core.connection_lost() == []  # nothing left to cut
+
+
+def test_a_failed_send_is_counted_by_the_core() -> None:
+    """Core rule 9 (h11's send_failed): the shell reports, the core counts."""
+    core = core_in(S.READY)
+    entry = core.accept(text("never sent"))
+    core.send_failed(entry, "cancelled before it was queued")
+    assert core.ledger.stats.dropped == 1
+    assert core.ledger.stats.dropped_reasons == {"cancelled before it was queued": 1}
+    assert entry.outcome == "dropped" and entry.drop_reason == "cancelled before it was queued"
 
 
 def test_handle_stored_only_from_resumable_non_empty_update() -> None:
     core = core_in(S.READY)
-    core.receive(frame({"sessionResumptionUpdate": {"newHandle": "h1", "resumable": True}}))
-    assert core.resumption_handle == "h1" and core.handle_fresh
-    core.receive(frame({"sessionResumptionUpdate": {"resumable": False}}))
-    assert core.resumption_handle == "h1" and not core.handle_fresh
+    events = core.receive(
+        frame({"sessionResumptionUpdate": {"newHandle": "h1", "resumable": True}})
+    )
+    assert core.resumption_handle == "h1" and core.safe_to_rotate
+    assert isinstance(events[-1], HandleUpdated) and events[-1].stored
+    events = core.receive(frame({"sessionResumptionUpdate": {"resumable": False}}))
+    assert core.resumption_handle == "h1" and not core.safe_to_rotate
+    assert isinstance(events[-1], HandleUpdated) and not events[-1].stored
     core.receive(frame({"sessionResumptionUpdate": {"newHandle": "h2", "resumable": False}}))
     assert core.resumption_handle == "h1"
     core.receive(frame({"sessionResumptionUpdate": {"newHandle": "", "resumable": True}}))
@@ -275,10 +381,10 @@ def test_media_is_ringed_and_counted() -> None:
     assert len(core.replay_frames()) == 2
 
 
-def test_go_away_is_recorded() -> None:
+def test_go_away_is_an_event() -> None:
     core = core_in(S.READY)
-    core.receive(frame({"goAway": {"timeLeft": "0.5s"}}))
-    assert core.go_away_time_left == 0.5
+    assert core.receive(frame({"goAway": {"timeLeft": "0.5s"}}))[-1] == GoAwayReceived(0.5)
+    assert core.receive(frame({"goAway": {}}))[-1] == GoAwayReceived(0.0)
 
 
 def test_replay_prefix_is_sent_once_before_the_replay() -> None:
@@ -297,11 +403,11 @@ def test_model_output_starts_a_turn_but_a_late_transcript_does_not() -> None:
     """outputTranscription has its own ordering: its last piece may follow turnComplete."""
     core = core_in(S.READY)
     core.receive(frame({"serverContent": {"outputTranscription": {"text": "late"}}}))
-    assert not core.in_turn
+    assert not core.turns.generating
     core.receive(frame({"serverContent": {"modelTurn": {"parts": [{"text": "x"}]}}}))
-    assert core.in_turn
+    assert core.turns.generating
     core.receive(frame({"serverContent": {"turnComplete": True}}))
     core.receive(frame({"serverContent": {"outputTranscription": {"text": "tail"}}}))
-    assert not core.in_turn
+    assert not core.turns.generating
     core.receive(frame({"serverContent": {"generationComplete": True}}))
-    assert core.in_turn
+    assert core.turns.generating

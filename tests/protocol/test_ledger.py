@@ -106,16 +106,6 @@ def test_queued_media_is_bounded() -> None:
     assert ledger.stats.dropped_media == 3
 
 
-def test_backoff_full_jitter_and_reset() -> None:
-    from live_actor._backoff import Backoff
-
-    draws = iter([1.0, 1.0, 1.0, 0.5, 1.0])
-    backoff = Backoff(base=0.5, cap=1.5, random=lambda: next(draws))
-    assert [backoff.next_delay() for _ in range(4)] == [0.5, 1.0, 1.5, 0.75]
-    backoff.reset()
-    assert backoff.next_delay() == 0.5
-
-
 def test_close_counts_what_a_dead_connection_never_delivered() -> None:
     ledger = Ledger()
     send(ledger, text("on the dead connection"), 1, 1)

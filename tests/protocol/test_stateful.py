@@ -31,8 +31,8 @@ from live_actor import (
     Setup,
     ToolResponse,
 )
-from live_actor._backoff import RestartIntensity
 from live_actor._protocol._core import SessionCore, SessionStatus
+from live_actor._protocol._supervision import RestartIntensity
 
 
 class SessionLogic(RuleBasedStateMachine):
@@ -56,7 +56,7 @@ class SessionLogic(RuleBasedStateMachine):
             call_id = response["id"]
             # a response the resumed state already contains is never sent again
             assert call_id not in self.covered_calls, call_id
-            key = (self.core.connection, call_id)
+            key = (self.core.connection_number, call_id)
             self.answered_on_wire[key] = self.answered_on_wire.get(key, 0) + 1
         for turn in obj.get("clientContent", {}).get("turns", []):
             self.texts_on_wire.add(turn["parts"][0]["text"])
@@ -82,7 +82,7 @@ class SessionLogic(RuleBasedStateMachine):
             self.covered_calls |= {
                 call_id
                 for (conn, call_id) in self.answered_on_wire
-                if conn == self.core.connection == self.issued_on.get(call_id)
+                if conn == self.core.connection_number == self.issued_on.get(call_id)
             }
 
     @precondition(lambda self: self.core.status is SessionStatus.READY)
@@ -91,7 +91,7 @@ class SessionLogic(RuleBasedStateMachine):
         self.call_seq += 1
         call_id = f"c{self.call_seq}"
         self.open_calls.add(call_id)
-        self.issued_on[call_id] = self.core.connection
+        self.issued_on[call_id] = self.core.connection_number
         self.core.receive(
             json.dumps({"toolCall": {"functionCalls": [{"id": call_id, "name": "f", "args": {}}]}})
         )

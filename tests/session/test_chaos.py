@@ -96,7 +96,7 @@ async def test_chaos_exactly_once() -> None:
         assert session is not None
         expected = [f"s{number} m{j}" for j in range(MESSAGES)]
         assert session.control_texts() == expected, f"session {number}"
-        restarts += handle.connection - 1
+        restarts += handle.connection_number - 1
         stats = handle.ledger
         assert stats.dropped == stats.dropped_media, stats.dropped_reasons
         dropped_audio += stats.dropped_media

@@ -7,7 +7,7 @@ import anyio.abc
 import anyio.lowlevel
 import pytest
 
-from live_actor._send_lock import SendLock
+from live_actor._actor._send_lock import SendLock
 
 pytestmark = pytest.mark.anyio
 

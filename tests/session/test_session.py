@@ -215,18 +215,39 @@ async def test_unknown_model_is_a_typed_1008(server: FakeLiveServer) -> None:
     assert API_KEY not in str(caught.value)
 
 
-async def test_invalid_argument_mid_session_is_a_typed_1007(server: FakeLiveServer) -> None:
+async def test_a_refusal_after_setup_drops_the_culprit_and_resumes(
+    server: FakeLiveServer,
+) -> None:
+    """Issue 10 item 6: a 1007 after setupComplete is not "setup rejected"."""
     errors: list[Exception] = []
+    resumed = anyio.Event()
     async with open_session(
-        text_config(), api_key=API_KEY, base_url=server.url, on_error=errors.append
+        text_config(),
+        api_key=API_KEY,
+        base_url=server.url,
+        on_error=errors.append,
+        on_resumed=lambda *_: resumed.set(),
     ) as session:
         conn = await server.wait_for_connection()
+        receipt = await session.send_client_content("my name is Bob")
+        await session.receive_turn()
+        culprit = await session.send_client_content("this one is refused", turn_complete=False)
+        await server.wait_for(lambda: len(conn.session.received) >= 3)
         conn.close(1007, "Request contains an invalid argument.")
-        await session.wait_closed()
-        assert isinstance(session.error, SetupRejectedError)
-        assert session.error.code == 1007
-        assert session.connection == 1, "1007 is never restarted"
-    assert errors and isinstance(errors[0], SetupRejectedError)
+        await resumed.wait()
+        await session.send_client_content("what is my name?")
+        turn = await session.receive_turn()
+        assert turn.text == "Your name is Bob."
+        assert session.connection_number == 2, "resumed, not given up"
+        assert session.error is None
+        assert culprit.outcome == "dropped" and "refused by the server" in (
+            culprit.drop_reason or ""
+        )
+        assert receipt.outcome in ("sent", "confirmed")
+    rejected = [e for e in errors if isinstance(e, live_actor.MessageRejectedError)]
+    assert rejected and rejected[0].code == 1007 and rejected[0].message_id == culprit.id
+    fake = server.session_for_handle(session.resumption_handle or "")
+    assert "this one is refused" not in fake.control_texts()
 
 
 async def test_malformed_frame_is_reported_not_fatal(server: FakeLiveServer) -> None:
@@ -259,12 +280,22 @@ async def test_bad_api_key_is_rejected(server: FakeLiveServer) -> None:
 async def test_close_while_connecting_does_not_hang(server: FakeLiveServer) -> None:
     async with live_actor.Supervisor() as sup:
         session = await sup.start_session(text_config(), api_key=API_KEY, base_url=server.url)
+        outcome: list[BaseException] = []
+
+        async def connect() -> None:
+            try:
+                await session.connect()
+            except SessionClosedError as exc:
+                outcome.append(exc)
+
         async with anyio.create_task_group() as tg:
-            tg.start_soon(session.connect)
+            tg.start_soon(connect)
             await anyio.lowlevel.checkpoint()
             with anyio.fail_after(10):
                 await session.close()
         assert session.status is SessionStatus.CLOSED
+        # connect() waits for READY: a session closed before it raises, never hangs.
+        assert outcome and isinstance(outcome[0], SessionClosedError)
 
 
 async def test_close_before_the_session_task_started(server: FakeLiveServer) -> None:

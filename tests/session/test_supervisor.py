@@ -13,7 +13,6 @@ from live_actor import (
     LiveConfig,
     RestartPolicy,
     SessionStatus,
-    SetupRejectedError,
     Supervisor,
     open_session,
 )
@@ -57,7 +56,7 @@ async def test_drop_mid_session_resumes_and_context_survives(server: FakeLiveSer
         if turn.interrupted and not turn.text:
             turn = await session.receive_turn()
         assert turn.text == "Your name is Alice."
-        assert session.connection == 2
+        assert session.connection_number == 2
         assert session.status is SessionStatus.READY
     assert resumed and resumed[0][0] is True
     assert reconnecting[0][0] == 1 and "1006" in reconnecting[0][2]
@@ -84,7 +83,7 @@ async def test_go_away_rotation_waits_for_the_turn_and_beats_the_deadline() -> N
             await slow.wait_for_connection(2)
             with anyio.fail_after(5):
                 await session.wait_ready()
-            assert session.connection == 2
+            assert session.connection_number == 2
             assert first_conn.closed_by == "client" and first_conn.close_code == 1000
             await session.send_client_content("still here")
             assert "still here" in (await session.receive_turn()).text
@@ -115,7 +114,7 @@ async def test_go_away_deadline_fires_even_if_the_server_is_silent() -> None:
             conn.stall(1.5)  # turn never completes, nothing more is read or sent
             with anyio.fail_after(10):
                 await slow.wait_for_connection(2)
-                while session.connection < 2:
+                while session.connection_number < 2:
                     await session.wait_ready()
                 await session.wait_ready()
             # the rotation (old socket closed by us) happened before timeLeft ran out;
@@ -132,17 +131,20 @@ async def test_go_away_deadline_fires_even_if_the_server_is_silent() -> None:
         slow.stop()
 
 
-async def test_fatal_closes_never_restart(server: FakeLiveServer) -> None:
-    gave_up: list[str] = []
+async def test_a_policy_close_after_setup_resumes_and_is_reported(server: FakeLiveServer) -> None:
+    """A 1008 after setupComplete refuses a message, not the session (issue 10 item 6)."""
+    errors: list[Exception] = []
     async with open_session(
         text_config(), api_key=API_KEY, base_url=server.url, policy=NO_JITTER,
-        on_gave_up=gave_up.append,
+        on_error=errors.append,
     ) as session:
         (await server.wait_for_connection()).close(1008, "Requested entity was not found.")
-        await session.wait_closed()
-    assert isinstance(session.error, SetupRejectedError) and session.error.code == 1008
-    assert len(server.connections) == 1
-    assert gave_up
+        await server.wait_for_connection(2)
+        await session.send_client_content("still here?")
+        assert (await session.receive_turn()).text
+        assert session.connection_number == 2 and session.error is None
+    rejected = [e for e in errors if isinstance(e, live_actor.MessageRejectedError)]
+    assert rejected and rejected[0].code == 1008 and rejected[0].message_id is None
 
 
 async def test_restart_intensity_gives_up_exactly(server: FakeLiveServer) -> None:
@@ -161,19 +163,25 @@ async def test_restart_intensity_gives_up_exactly(server: FakeLiveServer) -> Non
         assert len(server.connections) == 3
 
 
-async def test_planned_restarts_are_not_charged(server: FakeLiveServer) -> None:
+async def test_planned_restarts_after_a_useful_connection_are_not_charged(
+    server: FakeLiveServer,
+) -> None:
     policy = RestartPolicy(max_restarts=0, period=60, random=lambda: 0.0)
     async with open_session(
         text_config(), api_key=API_KEY, base_url=server.url, policy=policy
     ) as session:
         for n in range(1, 4):
             conn = await server.wait_for_connection(n)
+            await session.wait_ready()
+            await session.send_client_content(f"turn {n}")
+            await session.receive_turn()  # a completed turn: the connection was useful
             conn.go_away(2.0, cut=True)
             await server.wait_for_connection(n + 1)
         with anyio.fail_after(5):
             await session.wait_ready()
         await session.send_client_content("hello again")
         assert "hello again" in (await session.receive_turn()).text
+        assert session.error is None
 
 
 async def test_temporary_sessions_do_not_restart(server: FakeLiveServer) -> None:
@@ -247,7 +255,7 @@ async def test_credentials_provider_is_called_before_every_dial(server: FakeLive
         (await server.wait_for_connection()).drop()
         await server.wait_for_connection(2)
         await session.wait_ready()
-        assert session.connection == 2
+        assert session.connection_number == 2
     assert calls == [1, 2]
     keys = [c.headers.get("x-goog-api-key") for c in server.connections]
     assert keys == ["key-1", "key-2"]
@@ -300,8 +308,12 @@ async def test_hours_of_go_away_rotations_in_virtual_time() -> None:
     server.start()
     try:
         config = text_config(context_window_compression=True)
+        # Each connection lives 10 virtual minutes but milliseconds of the client's
+        # real time: without reset_after=0 the client would take the rotations for a
+        # goAway storm (supervision rule 2) and give up.
+        policy = RestartPolicy(random=lambda: 0.0, backoff_base=0.01, reset_after=0)
         async with open_session(
-            config, api_key=API_KEY, base_url=server.url, policy=NO_JITTER
+            config, api_key=API_KEY, base_url=server.url, policy=policy
         ) as session:
             await session.send_client_content("my name is Eve")
             await session.receive_turn()
@@ -372,7 +384,7 @@ async def test_garbage_websocket_frame_from_the_server_is_transient(
         await session.receive_turn()
         (await server.wait_for_connection()).send_raw(b"\x8f\x05hello", raw_tcp=True)
         with anyio.fail_after(5):
-            while session.connection < 2:  # noqa: ASYNC110 - polls the handle
+            while session.connection_number < 2:  # noqa: ASYNC110 - polls the handle
                 await anyio.sleep(0.02)
         await session.wait_ready()
         await session.send_client_content("what is my name")

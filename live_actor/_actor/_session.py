@@ -1,0 +1,542 @@
+"""The session actor: the composition root of one supervised Live session.
+
+One :class:`SessionActor` lives as long as the user's handle.  It owns what
+must survive a reconnect and composes the rooms of the actor layer:
+
+* the sans-IO :class:`SessionCore` (status, resumption handle, ledger, usage);
+* the :class:`CommandPipe` (accepted commands to the socket, in order);
+* :class:`Delivery` (``events()`` and the callbacks);
+* the :class:`ToolRunner` (``on_tool_call``);
+* the :class:`Observer` (log events and their timings);
+
+and runs one :class:`Incarnation` after another under the restart loop of
+:func:`live_actor._supervisor.supervise` (given by the supervisor that runs
+it).  Start-up is trio's: ``await task_group.start(actor.run)`` returns once
+the actor's tasks run and the first dial has begun; ``wait_ready()`` waits
+for ``setupComplete`` (and, after a reconnect, the replay).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import uuid
+from collections.abc import Awaitable, Callable
+
+import anyio
+import anyio.abc
+import attrs
+
+from .. import _log
+from .._auth import CredentialsSource, resolve_credentials
+from .._callbacks import Callbacks
+from .._config import LiveConfig
+from .._endpoints import build_endpoint
+from .._errors import (
+    ConfigError,
+    ConnectError,
+    GaveUpError,
+    LiveError,
+    MessageRejectedError,
+    SessionClosedError,
+    SetupRejectedError,
+)
+from .._events import GaveUp, Reconnecting, Resumed
+from .._protocol._core import SessionCore
+from .._protocol._events import TurnCompleted
+from .._protocol._ledger import Entry
+from .._protocol._messages import (
+    ClientContent,
+    ClientMessage,
+    SessionResumptionConfig,
+    replace,
+)
+from .._protocol._state import SessionStatus
+from .._protocol._supervision import (
+    Exit,
+    ExitKind,
+    RestartBudget,
+    RestartPolicy,
+    classify_close,
+    classify_http_status,
+    was_useful,
+)
+from .._transport import TransportClosed, TransportConnectError, open_transport
+from .._turn import TurnAssembler
+from ._commands import CommandPipe
+from ._delivery import Delivery, in_callback_task
+from ._incarnation import Incarnation, interrupted_boundary
+from ._observe import Observer
+from ._options import SessionOptions
+from ._tools import ToolRunner
+
+__all__ = ["SessionActor"]
+
+
+class SessionActor:
+    """State and tasks of one supervised Live session (see the module doc)."""
+
+    def __init__(
+        self,
+        config: LiveConfig,
+        credentials: CredentialsSource,
+        callbacks: Callbacks,
+        *,
+        policy: RestartPolicy | None = None,
+        options: SessionOptions | None = None,
+        session_id: str | None = None,
+    ) -> None:
+        self.policy = policy or RestartPolicy()
+        self.options = options = options or SessionOptions()
+        if self.policy.restart != "temporary" and config.session_resumption is None:
+            # Restarts without resumption would lose the conversation: ask for handles.
+            config = attrs.evolve(config, session_resumption=SessionResumptionConfig())
+        self.config = config
+        self.session_id = session_id or uuid.uuid4().hex[:12]
+        self._credentials = credentials
+        transparent = bool(config.session_resumption and config.session_resumption.transparent)
+        realtime = config.realtime_input_config
+        detection = realtime.automatic_activity_detection if realtime is not None else None
+        self.core = SessionCore(
+            gemini_api=config.auth == "gemini",
+            transparent=transparent,
+            media_buffer_seconds=options.media_buffer_seconds,
+            media_policy=options.media_policy,
+            resume_handle=config.resume_handle,
+            manual_activity=bool(detection is not None and detection.disabled),
+        )
+        self.observer = Observer(
+            _log.get_logger().bind(session_id=self.session_id, model=config.model)
+        )
+        self.pipe = CommandPipe(self.core, options.command_buffer)
+        self.delivery = Delivery(
+            callbacks,
+            event_buffer=options.event_buffer,
+            callback_buffer=options.callback_buffer,
+            close_callback_timeout=options.close_callback_timeout,
+            log=lambda: self.observer.log,
+        )
+        self.tools = ToolRunner(
+            callbacks.on_tool_call,
+            send=self.send_message,
+            report=self.delivery.error,
+            timeout=options.tool_timeout,
+        )
+        self.budget = RestartBudget.for_policy(self.policy, random.random)
+        self.restarts = 0
+        self.incarnation: Incarnation | None = None
+        #: the current connection is ready and the ledger's replay was sent.
+        self.serving = False
+        #: the connection close() ended with a close frame after its last command.
+        self.closed_gracefully_on: int | None = None
+        #: close() must be over by then (a supervisor shutting down).
+        self.close_by = math.inf
+        self.closed = anyio.Event()
+        #: the session's task has ended: callbacks drained (``on_close`` included).
+        self.finished = anyio.Event()
+        self.close_code: int | None = None
+        self.close_reason = ""
+        self.final_error: LiveError | None = None
+        #: what ``connect()`` raises: the first connection's failure.
+        self.connect_error: LiveError | None = None
+        #: the last exit was a useful connection (supervision rule 2).
+        self.last_useful = False
+        #: partly received turn of ``receive_turn()`` (kept across calls: cancel-safe).
+        self.turn_assembler = TurnAssembler()
+        #: the handle's last send receipt (``SessionHandle.last_receipt``).
+        self.last_receipt: object | None = None
+        self._close_requested = anyio.Event()
+        self._dial_scope: anyio.CancelScope | None = None
+        self._task_status: anyio.abc.TaskStatus[None] | None = None
+        self._task_group: anyio.abc.TaskGroup | None = None
+        #: replaced (after being set) whenever readiness or the end changes.
+        self._changed = anyio.Event()
+
+    # ================================================================= state
+
+    @property
+    def status(self) -> SessionStatus:
+        return self.core.status
+
+    @property
+    def close_requested(self) -> bool:
+        return self._close_requested.is_set()
+
+    def task_group(self) -> anyio.abc.TaskGroup:
+        assert self._task_group is not None, "the session's task is not running"
+        return self._task_group
+
+    def notify(self) -> None:
+        self._changed.set()
+        self._changed = anyio.Event()
+
+    def closed_error(self) -> SessionClosedError:
+        if isinstance(self.final_error, SessionClosedError):
+            return self.final_error
+        return SessionClosedError(
+            f"session {self.session_id} is {self.core.status}; open a new session to send",
+            code=self.close_code,
+            reason=self.close_reason,
+        )
+
+    # ============================================================== commands
+
+    def accept(self, message: ClientMessage) -> Entry:
+        """Validate a command now and give it its ledger entry (then :meth:`submit` it)."""
+        if not self.pipe.accepting:
+            raise self.closed_error()
+        return self.core.accept(message)
+
+    def accept_media(self, data: bytes, mime_type: str, *, field: str = "audio") -> Entry:
+        """:meth:`accept` for one audio chunk or video frame (the per-chunk path)."""
+        if not self.pipe.accepting:
+            raise self.closed_error()
+        return self.core.accept_media(data, mime_type, field=field)
+
+    async def submit(self, entry: Entry) -> None:
+        try:
+            await self.pipe.submit(entry)
+        except SessionClosedError:
+            raise self.closed_error() from None
+
+    async def send_message(self, message: ClientMessage) -> Entry:
+        entry = self.accept(message)
+        await self.submit(entry)
+        return entry
+
+    # ============================================================= lifecycle
+
+    async def wait_ready(self) -> None:
+        """Until a connection is ready and replayed; raises once the session ended."""
+        while True:
+            if self.closed.is_set():
+                if self.connect_error is not None:
+                    raise self.connect_error
+                raise self.closed_error()
+            if self.serving and self.core.status is SessionStatus.READY:
+                return
+            await self._changed.wait()
+
+    async def close(self, *, deadline: float = math.inf) -> None:
+        """Close gracefully: send what was accepted, close the socket with 1000, stop.
+
+        ``deadline`` (``anyio.current_time()`` clock) bounds the drain and the close
+        handshake on top of ``shutdown_timeout`` and the transport's close timeout.
+        """
+        self.close_by = min(self.close_by, deadline)
+        if not self.closed.is_set():
+            self.pipe.accepting = False
+            self._close_requested.set()
+            if self._dial_scope is not None:
+                self._dial_scope.cancel()
+            if self.core.status is not SessionStatus.CLOSED:
+                self.core.begin_close()
+            if self.incarnation is not None:
+                self.incarnation.rotate_now.set()  # its deadline task performs the close
+            await self.closed.wait()
+        if not in_callback_task():
+            # Callbacks already queued (on_close last) run before close() returns,
+            # bounded by shutdown_timeout; a callback closing its own session
+            # cannot wait for itself.
+            await self.finished.wait()
+
+    async def run(
+        self,
+        *,
+        supervise: Callable[[SessionActor], Awaitable[None]],
+        task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED,
+    ) -> None:
+        """The session's life, in the supervisor's task group; never raises.
+
+        ``supervise`` is the restart loop (``live_actor._supervisor.supervise``),
+        given by the supervisor that runs this actor.
+        """
+        self._task_status = task_status
+        try:
+            async with anyio.create_task_group() as outer:
+                outer.start_soon(self.delivery.queue.run)
+                try:
+                    async with anyio.create_task_group() as tg:
+                        self._task_group = tg
+                        tg.start_soon(self.pipe.run)
+                        await supervise(self)
+                        tg.cancel_scope.cancel()
+                except Exception as exc:  # a bug of ours: never into the user's task group
+                    self.observer.log.exception(
+                        "live_actor.supervisor.exit", kind="crash", cause=repr(exc)
+                    )
+                    self.finish(
+                        GaveUpError(f"session crashed: {type(exc).__name__}: {exc}"),
+                        None,
+                        "crash",
+                        final_status="failed",
+                    )
+                self.finish(self.final_error, self.close_code, self.close_reason)
+                await self.delivery.finish(self.options.shutdown_timeout)
+                outer.cancel_scope.cancel()
+        finally:
+            self.finish(self.final_error, self.close_code, self.close_reason)
+            self.pipe.stop()
+            self._started()
+            self.finished.set()
+
+    def _started(self) -> None:
+        """Tell the supervisor's ``start()`` the session runs: once its first dial began."""
+        if self._task_status is not None:
+            task_status, self._task_status = self._task_status, None
+            task_status.started()
+
+    def finish(
+        self,
+        error: LiveError | None,
+        code: int | None,
+        reason: str,
+        *,
+        final_status: str | None = None,
+    ) -> None:
+        """Make the session CLOSED (idempotent): fail what is left, tell the user."""
+        if self.closed.is_set():
+            return
+        core = self.core
+        if error is not None and self.final_error is None:
+            if isinstance(error, SessionClosedError) or not core.ever_ready:
+                # The first connect failed: the error is what connect() raised (no
+                # restart was ever attempted); sends still raise SessionClosedError.
+                self.final_error = error
+            else:
+                self.final_error = GaveUpError(str(error))
+                if isinstance(error, ConnectError):
+                    self.final_error.__cause__ = error
+        if not core.ever_ready and error is not None and self.connect_error is None:
+            self.connect_error = error
+        self.close_code = code
+        self.close_reason = reason
+        for entry in self.pipe.close():  # accepted, never dispatched: counted, not lost
+            core.send_failed(entry, "session closed before it could be sent")
+        if core.status not in (SessionStatus.CLOSING, SessionStatus.CLOSED):
+            core.begin_close()
+        dropped = core.finish_close(delivered_connection=self.closed_gracefully_on)
+        self.tools.cancel_all()
+        if final_status is None:
+            final_status = "closed" if error is None else "failed"
+        self.observer.closed(
+            code=code,
+            reason=reason,
+            error=error,
+            final_status=final_status,
+            dropped=len(dropped),
+            ledger=core.ledger.stats,
+            usage=core.usage,
+            restarts=self.restarts,
+        )
+        if error is not None:
+            self.delivery.error(error)
+        self.delivery.call("on_close", code, reason)
+        self.delivery.events.close()
+        self.closed.set()
+        self.notify()
+
+    def give_up(self, error: LiveError, exit_: Exit) -> None:
+        self.observer.log.error(
+            "live_actor.supervisor.gave_up", reason=str(error), cause=exit_.cause
+        )
+        self.delivery.announce(GaveUp(reason=str(error)), "on_gave_up", str(error))
+        self.finish(error, exit_.code, exit_.reason, final_status="gave_up")
+
+    def exited(self, exit_: Exit) -> None:
+        """Account for what the way this connection ended says about a message."""
+        self.observer.exited(exit_)
+        if exit_.kind is ExitKind.REJECTED:
+            entry = self.core.message_rejected(f"refused by the server ({exit_.cause})")
+            self.observer.log.warning(
+                "live_actor.session.message_rejected",
+                code=exit_.code,
+                reason=exit_.reason,
+                message_id=None if entry is None else entry.seq,
+            )
+            self.delivery.error(
+                MessageRejectedError(
+                    f"the server refused a message ({exit_.cause})"
+                    + ("; it was dropped" if entry is not None else "")
+                    + " and the session resumes",
+                    code=exit_.code,
+                    reason=exit_.reason,
+                    message_id=None if entry is None else entry.seq,
+                )
+            )
+        elif exit_.code == 1009 and not exit_.local:
+            entry = self.core.message_too_big(f"too big for the server ({exit_.cause})")
+            if entry is not None:
+                self.observer.log.warning(
+                    "live_actor.session.message_too_big", message_id=entry.seq
+                )
+
+    def reconnecting(self, delay: float, exit_: Exit) -> None:
+        self.restarts += 1
+        self.delivery.announce(
+            Reconnecting(attempt=self.restarts, delay=delay, cause=exit_.cause),
+            "on_reconnecting",
+            self.restarts,
+            delay,
+            exit_.cause,
+        )
+        self.observer.reconnecting(attempt=self.restarts, delay=delay, exit_=exit_)
+
+    async def wait_or_close(self, delay: float) -> None:
+        """Sleep ``delay`` seconds unless ``close()`` comes first."""
+        with anyio.move_on_after(delay):
+            await self._close_requested.wait()
+
+    # ========================================================== incarnations
+
+    async def run_incarnation(self, *, fresh: bool) -> Exit:
+        """One connection: dial, setup, serve until it ends; never raises."""
+        try:
+            return await self._incarnation(fresh=fresh)
+        except Exception as exc:  # a bug of ours: classified, never raised
+            self.observer.log.exception("live_actor.supervisor.exit", kind="crash", error=repr(exc))
+            if self.core.status not in (SessionStatus.DISCONNECTED, SessionStatus.CLOSED):
+                self._connection_lost()
+            return Exit(ExitKind.CRASH, error=exc)
+
+    async def _incarnation(self, *, fresh: bool) -> Exit:
+        core = self.core
+        number = core.start_connection()
+        handle = None if fresh else core.resumption_handle
+        try:
+            credentials = await resolve_credentials(self._credentials)
+            endpoint = build_endpoint(self.config, credentials)
+            setup = self.config.to_setup(resume_handle=handle)
+            if fresh and setup.session_resumption is not None:
+                setup = replace(
+                    setup, session_resumption=replace(setup.session_resumption, handle=None)
+                )
+        except LiveError as exc:
+            self._started()
+            self._connection_lost()
+            kind = ExitKind.FATAL if isinstance(exc, ConfigError) else ExitKind.TRANSIENT
+            return Exit(kind, error=exc, during_setup=True)
+        self.observer.connecting(number, url=endpoint.redacted_url, resuming=handle is not None)
+        self.observer.status(core.status)
+        self._started()
+        connector = self.options.connector or open_transport
+        conn: Incarnation | None = None
+        try:
+            with anyio.CancelScope() as self._dial_scope:
+                if self.close_requested:
+                    self._dial_scope.cancel()
+                async with connector(
+                    endpoint.url, endpoint.headers, self.options.transport
+                ) as transport:
+                    self._dial_scope = None
+                    conn = Incarnation(self, number, transport, resuming=handle is not None)
+                    if self.close_requested:
+                        conn.exit = Exit(ExitKind.NORMAL, code=1000, reason="closed before setup")
+                        return conn.exit
+                    self.incarnation = conn
+                    self.pipe.attach(transport)
+                    return await conn.serve(core.setup_frame(setup))
+            return Exit(ExitKind.NORMAL, code=1000, reason="closed while dialling")
+        except TransportConnectError as exc:
+            self.observer.log.warning(
+                "live_actor.session.connect_failed", status=exc.status, error=str(exc)
+            )
+            kind = classify_http_status(exc.status)
+            if getattr(exc, "permanent", False):
+                kind = ExitKind.FATAL
+            rejected = SetupRejectedError if kind is ExitKind.FATAL else ConnectError
+            # Not ``resuming``: the upgrade was refused before the handle was sent,
+            # so this says nothing about the handle (which stays usable).
+            return Exit(
+                kind,
+                reason=str(exc),
+                error=rejected(str(exc), status=exc.status),
+                during_setup=True,
+            )
+        except TransportClosed as exc:
+            return Exit(
+                classify_close(exc.code, exc.reason, local=exc.local),
+                code=exc.code,
+                reason=exc.reason,
+                during_setup=True,
+                resuming=handle is not None,
+                local=exc.local,
+            )
+        except (OSError, ValueError) as exc:
+            return Exit(ExitKind.TRANSIENT, error=exc, during_setup=True)
+        finally:
+            self._dial_scope = None
+            self.incarnation = None
+            self.pipe.detach()
+            self.serving = False
+            if conn is not None:
+                ended = anyio.current_time()
+                self.last_useful = was_useful(
+                    ready_at=conn.ready_at,
+                    ended_at=ended,
+                    turns_completed=conn.turns_completed,
+                    reset_after=self.policy.reset_after,
+                )
+                if conn.ready_at is not None and ended - conn.ready_at >= self.policy.reset_after:
+                    self.budget.backoff.reset()
+            else:
+                self.last_useful = False
+            if core.status not in (SessionStatus.DISCONNECTED, SessionStatus.CLOSED):
+                self._connection_lost()
+            self.notify()
+
+    def _connection_lost(self) -> None:
+        for event in self.core.connection_lost():
+            if isinstance(event, TurnCompleted):  # a turn cut by the lost connection
+                self.delivery.message(interrupted_boundary(), 64)
+                self.observer.turn_completed(event, self.pipe.trigger_sent_at)
+        self.observer.status(self.core.status)
+
+    async def replay_after_ready(self, conn: Incarnation) -> None:
+        """Send what the ledger kept (and re-seed a fresh session), then serve."""
+        core = self.core
+        restored = conn.resuming
+        stats = core.ledger.stats
+        dropped_before = dict(stats.dropped_reasons)
+        prefix: list[ClientMessage] = []
+        reseeded = 0
+        if not restored and conn.number > 1 and self.options.history is not None:
+            turns = list(self.options.history())
+            if turns:
+                prefix.append(ClientContent(turns=turns, turn_complete=False))
+                reseeded = len(turns)
+        frames, replayed = core.replay(prefix)
+        await self.pipe.send_frames(frames)
+        if any(entry.turn for entry in replayed):
+            self.pipe.note_trigger()
+        if conn.number > 1 or self.restarts:
+            dropped = {
+                reason: count - dropped_before.get(reason, 0)
+                for reason, count in stats.dropped_reasons.items()
+                if count > dropped_before.get(reason, 0)
+            }
+            total_dropped = sum(dropped.values())
+            self.observer.resumed(
+                state_restored=restored,
+                replayed=replayed,
+                dropped=dropped,
+                reseeded_turns=reseeded,
+            )
+            self.delivery.announce(
+                Resumed(
+                    state_restored=restored,
+                    replayed=len(replayed),
+                    dropped=total_dropped,
+                    reseeded_turns=reseeded,
+                ),
+                "on_resumed",
+                restored,
+                len(replayed),
+                total_dropped,
+            )
+        self.serving = True
+        self.notify()
+
+    def __repr__(self) -> str:
+        return f"<SessionActor {self.session_id} {self.core.status}>"
+

@@ -1,0 +1,105 @@
+"""Turns as the user reads them: :class:`Turn`, and the assembler behind ``receive_turn()``.
+
+The assembler keeps a partly received turn between calls, so ``receive_turn()``
+is cancel-safe: a timeout mid-turn loses nothing, and the next call returns the
+whole turn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import attrs
+
+from ._events import Event, Reconnecting
+from ._protocol._messages import ServerMessage, Transcription
+
+__all__ = ["Turn", "TurnAssembler", "is_cut_boundary"]
+
+
+def is_cut_boundary(message: ServerMessage) -> bool:
+    """Is ``message`` the interrupted boundary live_actor adds when a connection
+    is lost mid-turn (not a message the server sent)?"""
+    extra = message.extra
+    return extra is not None and "liveActor" in extra
+
+
+@attrs.frozen
+class Turn:
+    """Everything the model said in one turn (see ``SessionHandle.receive_turn``)."""
+
+    messages: tuple[ServerMessage, ...]
+    #: the connection was lost mid-turn: this is a partial reply, and the message
+    #: that triggered it may be answered again (in full) after the reconnect.
+    connection_lost: bool = False
+
+    @property
+    def text(self) -> str:
+        """The turn's text (thought parts excluded)."""
+        return "".join(m.text or "" for m in self.messages)
+
+    @property
+    def audio(self) -> bytes:
+        """The turn's audio: 24 kHz 16-bit mono PCM, concatenated."""
+        return b"".join(m.data or b"" for m in self.messages)
+
+    @property
+    def output_transcription(self) -> str:
+        return _joined(m.server_content.output_transcription for m in self._contents())
+
+    @property
+    def input_transcription(self) -> str:
+        return _joined(m.server_content.input_transcription for m in self._contents())
+
+    @property
+    def interrupted(self) -> bool:
+        """The turn did not finish: barge-in (server ``interrupted``) or a lost connection."""
+        return self.connection_lost or any(
+            m.server_content.interrupted for m in self._contents()
+        )
+
+    def _contents(self) -> list[Any]:
+        return [m for m in self.messages if m.server_content is not None]
+
+
+def _joined(items: Iterable[Transcription | None]) -> str:
+    return "".join(t.text or "" for t in items if t is not None)
+
+
+class TurnAssembler:
+    """Collects server messages into turns, across ``receive_turn()`` calls."""
+
+    def __init__(self) -> None:
+        self._collected: list[ServerMessage] = []
+        #: the model started answering (output or a tool call seen).
+        self._answering = False
+
+    def add(self, event: Event) -> Turn | None:
+        """Take the next event; returns the turn it completes, if any."""
+        if not isinstance(event, ServerMessage):
+            if isinstance(event, Reconnecting) and self._answering:
+                return self._take(connection_lost=True)
+            return None
+        if is_cut_boundary(event):
+            return self._take(connection_lost=True)
+        self._collected.append(event)
+        content = event.server_content
+        if content is not None:
+            if content.turn_complete:
+                return self._take(connection_lost=False)
+            if content.model_turn is not None:
+                self._answering = True
+        elif event.tool_call is not None:
+            self._answering = True
+        return None
+
+    def end(self) -> Turn:
+        """The session ended: what was collected (partial if the model was answering)."""
+        return self._take(connection_lost=self._answering)
+
+    def _take(self, *, connection_lost: bool) -> Turn:
+        turn = Turn(tuple(self._collected), connection_lost=connection_lost)
+        self._collected = []
+        self._answering = False
+        return turn
