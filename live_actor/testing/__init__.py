@@ -18,7 +18,7 @@ Quick start::
         session = conn.session       # stable across resumptions
         assert session.control_texts() == ["hello", "my name is Alice"]
 
-Close codes (reason texts are exact; details in ``_setup``, ``_http``, ``_conn``):
+Close codes (reason texts are exact; details in ``_setup``, ``_upgrade``, ``_conn``):
 
 =====  ==============================================================================
 1000   lifetime cut after ``goAway`` (``go_away_cut="drop"``: abrupt, client sees 1006)
@@ -39,10 +39,10 @@ Close codes (reason texts are exact; details in ``_setup``, ``_http``, ``_conn``
 Sessions across resumptions: the first setup (no handle) creates a session with a
 stable id (``"session-1"`` ...); every handle maps back to it
 (``server.session_for_handle(h)``) and a resumed connection joins the same
-:class:`Session`.  ``Session.received`` is the ledger of every client message (with
-per-connection ``index``, setup = 0, and ``connection`` number within the session);
-``Session.consumed``/``control_texts()`` is what the current state contains, so a
-lossless client shows each control message exactly once there.
+:class:`FakeSession`.  ``FakeSession.received`` is the ledger of every client message
+(with per-connection ``index``, setup = 0, and ``connection`` number within the
+session); ``FakeSession.consumed``/``control_texts()`` is what the current state
+contains, so a lossless client shows each control message exactly once there.
 
 Fault injection (thread-safe, synchronous, callable from asyncio or trio tests):
 ``conn.drop()``, ``conn.close(code, reason)``, ``conn.go_away(time_left)``,
@@ -56,18 +56,33 @@ Speech in tests: ``speech("hello") + silence(600)`` is 16 kHz PCM that the fake
 VAD hears as one utterance and transcribes back to ``"hello"``; the model's audio
 replies use the same scheme at 24 kHz, so ``transcribe(reply_pcm)`` recovers the
 reply text.  See the module docstrings of ``_audio``, ``_vad``, ``_model``,
-``_setup``, ``_conn``, ``_session`` and ``_faults`` for the exact rules.
+``_setup``, ``_conn``, ``_input``, ``_turns``, ``_session`` and ``_faults`` for the
+exact rules.
+
+Layout (one job per module): ``_server`` (the public class and its thread),
+``_listener`` (the server thread: accept, HTTP, connections), ``_http``/``_upgrade``
+/``_rest`` (HTTP, WebSocket routing and credentials, REST), ``_conn`` (one connection:
+dispatch, faults, timer), ``_socket`` (framing), ``_input`` (the user's side),
+``_turns`` (the model's side), ``_registry`` (sessions, handles, ids, logs),
+``_bridge`` (cross-thread calls and waiting), ``_settings`` (the frozen knobs).
+
+Renamed names: ``Session`` is now :class:`FakeSession` and the fake's
+``FunctionDeclaration`` is :class:`DeclaredFunction` (it is not the wire class); the
+old names still import, with a ``DeprecationWarning``.
 """
 
 from __future__ import annotations
+
+import warnings
+from typing import Any
 
 from ._audio import silence, speech, tone, transcribe
 from ._conn import ServerConnection
 from ._faults import FaultEvent, FaultPlan
 from ._ledger import CONTROL_KINDS, LedgerEntry
 from ._model import (
+    DeclaredFunction,
     FunctionCallRequest,
-    FunctionDeclaration,
     Reply,
     Responder,
     ScriptedResponder,
@@ -75,23 +90,25 @@ from ._model import (
     count_tokens,
 )
 from ._server import FakeLiveServer
-from ._session import Session
+from ._session import FakeSession
+from ._settings import FakeServerSettings
 from ._setup import DEFAULT_MODELS
 
 __all__ = [
     "CONTROL_KINDS",
     "DEFAULT_MODELS",
+    "DeclaredFunction",
     "FakeLiveServer",
+    "FakeServerSettings",
+    "FakeSession",
     "FaultEvent",
     "FaultPlan",
     "FunctionCallRequest",
-    "FunctionDeclaration",
     "LedgerEntry",
     "Reply",
     "Responder",
     "ScriptedResponder",
     "ServerConnection",
-    "Session",
     "TurnContext",
     "count_tokens",
     "silence",
@@ -99,3 +116,22 @@ __all__ = [
     "tone",
     "transcribe",
 ]
+
+#: Old name → (new name, object): importable, with a DeprecationWarning on access.
+_DEPRECATED: dict[str, tuple[str, Any]] = {
+    "Session": ("FakeSession", FakeSession),
+    "FunctionDeclaration": ("DeclaredFunction", DeclaredFunction),
+}
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        new_name, value = _DEPRECATED[name]
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    warnings.warn(
+        f"live_actor.testing.{name} is deprecated; use live_actor.testing.{new_name}",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return value

@@ -23,14 +23,17 @@ from typing import Any, Final
 
 import attrs
 
-from ._model import FunctionDeclaration
+from ._model import DeclaredFunction
 from ._vad import DEFAULT_PREFIX_MS, DEFAULT_SILENCE_MS, VadSettings
 from ._wire import parse_int
 
 __all__ = [
+    "BAD_HANDLE",
     "DEFAULT_MODELS",
     "INTERNAL",
     "INVALID_ARGUMENT",
+    "MANUAL_ACTIVITY",
+    "SESSION_LIMIT",
     "Reject",
     "SessionConfig",
     "parse_setup",
@@ -38,6 +41,11 @@ __all__ = [
 
 INVALID_ARGUMENT: Final = "Request contains an invalid argument."
 INTERNAL: Final = "Internal error occurred."
+BAD_HANDLE: Final = "Session resumption handle is invalid or has expired."
+SESSION_LIMIT: Final = "Session duration limit exceeded."
+MANUAL_ACTIVITY: Final = (
+    "Explicit activity control is not supported when automatic activity detection is enabled."
+)
 
 DEFAULT_MODELS: Final = (
     "gemini-2.0-flash-exp",
@@ -132,7 +140,7 @@ class SessionConfig:
     model_id: str
     modality: str
     system_instruction: str
-    functions: dict[str, FunctionDeclaration]
+    functions: dict[str, DeclaredFunction]
     resumption: bool
     resume_handle: str | None
     transparent: bool
@@ -208,13 +216,13 @@ def content_text(content: Any) -> str:
     )
 
 
-def parse_tools(tools: Any) -> dict[str, FunctionDeclaration]:
+def parse_tools(tools: Any) -> dict[str, DeclaredFunction]:
     """Function declarations of a ``tools`` list (other tool kinds are accepted, unused)."""
     if tools is None:
         return {}
     if not isinstance(tools, list):
         raise invalid()
-    functions: dict[str, FunctionDeclaration] = {}
+    functions: dict[str, DeclaredFunction] = {}
     for tool in tools:
         tool = _obj(tool)
         decls = tool.get("functionDeclarations")
@@ -231,7 +239,7 @@ def parse_tools(tools: Any) -> dict[str, FunctionDeclaration]:
             description = decl.get("description") or ""
             if not isinstance(description, str):
                 raise invalid()
-            functions[name] = FunctionDeclaration(name, behavior, description)
+            functions[name] = DeclaredFunction(name, behavior, description)
     return functions
 
 
@@ -352,3 +360,4 @@ def parse_setup(
         include_thoughts=include_thoughts,
         raw=setup,
     )
+

@@ -1,0 +1,100 @@
+"""The server thread's side of a fake server: accept, serve HTTP, create connections.
+
+Everything here runs in the server's trio thread.  It owns the parts of one running
+server and wires them together: the frozen settings, the :class:`LoopBridge` other
+threads use, the :class:`Registry` of sessions and handles, the REST app, and the
+list of connections in accept order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import trio
+from wsproto.connection import Connection as WsConnection
+
+from ._bridge import LoopBridge
+from ._conn import ServerConnection
+from ._faults import FaultPlan
+from ._http import serve_stream
+from ._registry import Registry
+from ._rest import RestApp
+from ._settings import FakeServerSettings
+from ._upgrade import AuthInfo, WsRoute
+
+__all__ = ["Listener"]
+
+#: How long a server shutdown waits for clients to answer its close frames.
+SHUTDOWN_GRACE = 0.5
+SHUTDOWN_REASON = "Server shutting down."
+
+
+class Listener:
+    """Accepts TCP streams and serves them (REST or one WebSocket each)."""
+
+    def __init__(self, settings: FakeServerSettings, *, fault_plan: FaultPlan | None) -> None:
+        self.settings = settings
+        self.bridge = LoopBridge()
+        self.registry = Registry(
+            settings,
+            fault_plan=fault_plan,
+            changed=self.bridge.changed,
+            now_wall=self.bridge.now_wall,
+        )
+        self.rest = RestApp(
+            live_models=sorted(settings.known_models),
+            tokens=self.registry.tokens,
+            key_ok=settings.key_ok,
+            now=self.bridge.now_wall,
+        )
+        #: Every WebSocket connection so far, in accept order.
+        self.connections: list[ServerConnection] = []
+
+    async def handle_tcp(self, stream: trio.SocketStream) -> None:
+        """Serve one accepted TCP stream (``trio.serve_tcp`` handler)."""
+        try:
+            await serve_stream(
+                stream,
+                settings=self.settings,
+                tokens=self.registry.tokens,
+                rest=self.rest,
+                on_websocket=self._serve_websocket,
+            )
+        except Exception as exc:
+            self.registry.internal_error(exc)
+
+    async def _serve_websocket(
+        self,
+        stream: trio.abc.Stream,
+        ws: WsConnection,
+        *,
+        route: WsRoute,
+        auth: AuthInfo,
+        path: str,
+        headers: Mapping[str, str],
+    ) -> None:
+        conn = ServerConnection(
+            settings=self.settings,
+            services=self.registry,
+            bridge=self.bridge,
+            number=len(self.connections) + 1,
+            stream=stream,
+            ws=ws,
+            path=path,
+            api_version=route.api_version,
+            backend=route.backend,
+            auth=auth,
+            headers=headers,
+        )
+        self.connections.append(conn)
+        self.bridge.changed()
+        await conn.run()
+
+    async def close_all(self) -> None:
+        """Server shutdown: close every open connection with 1001, briefly wait."""
+        open_conns = [c for c in self.connections if c.is_open]
+        for conn in open_conns:
+            conn.close_in_server(1001, SHUTDOWN_REASON)
+        with trio.move_on_after(SHUTDOWN_GRACE):
+            for conn in open_conns:
+                await conn.wait_closed_in_server()
