@@ -10,6 +10,7 @@ import ast
 import graphlib
 import importlib
 import pathlib
+import re
 import warnings
 
 import attrs
@@ -137,3 +138,21 @@ def test_server_settings_combine_a_base_and_overrides() -> None:
     assert server.settings.words_per_chunk == 5
     assert "my-model" in server.settings.known_models
     assert "gemini-3.1-flash-live-preview" in server.settings.known_models
+
+
+def test_every_wire_protocol_reference_names_a_section_of_the_notes() -> None:
+    """Docstrings cite ``wire-protocol.md §N``: docs/wire-protocol.md has every such N."""
+    repo = ROOT.parents[1]
+    notes = (repo / "docs" / "wire-protocol.md").read_text()
+    sections = {int(n) for n in re.findall(r"^## (\d+)\. ", notes, re.MULTILINE)}
+    assert sections >= set(range(1, 14))
+    cited: dict[int, str] = {}
+    for folder in ("live_actor", "tests", "bench", "examples"):
+        for path in (repo / folder).rglob("*.py"):
+            for line in path.read_text().splitlines():
+                tail = line.partition("wire-protocol")[2]
+                for n in re.findall(r"§\s*(\d+)", tail):
+                    cited[int(n)] = f"{path.relative_to(repo)}: {line.strip()}"
+    assert cited, "no references found: the scan is broken"
+    missing = {n: where for n, where in cited.items() if n not in sections}
+    assert not missing, missing
