@@ -97,6 +97,8 @@ class ServerConnection:
         self.state = "open"
         """``"open"`` → ``"ready"`` (after setupComplete) → ``"closed"``."""
         self.opened_at = trio.current_time()
+        self.closed_at: float | None = None
+        """Server time the connection closed."""
         self.session: FakeSession | None = None
         self.connection_in_session = 0
         self.config: SessionConfig | None = None
@@ -304,10 +306,12 @@ class ServerConnection:
             return
         self._link.finish()
         self.state = "closed"
+        self.closed_at = trio.current_time()
         if self._turns is not None:
             self._turns.cancel()
         if self.session is not None:
-            self.session.detach(self)
+            self.session.detach(self, self.closed_at)
+        self._services.connection_closed(self.session)
         self._closed_event.set()
         self._bridge.changed()
 

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 import trio
 from wsproto.connection import Connection as WsConnection
 
+from ._admission import Admission
 from ._bridge import LoopBridge
 from ._conn import ServerConnection
 from ._faults import FaultPlan
@@ -47,8 +48,18 @@ class Listener:
             key_ok=settings.key_ok,
             now=self.bridge.now_wall,
         )
-        #: Every WebSocket connection so far, in accept order.
+        self.admission = Admission(
+            timeout=settings.handshake_timeout,
+            limit=settings.max_pending_handshakes,
+            changed=self.bridge.changed,
+        )
+        #: Every WebSocket connection so far, in accept order (closed ones subject
+        #: to the retention bounds).
         self.connections: list[ServerConnection] = []
+        #: Closed connections forgotten by retention (``pruned_ready``: set-up ones).
+        self.pruned_connections = 0
+        self.pruned_ready = 0
+        self._number = 0
 
     async def handle_tcp(self, stream: trio.SocketStream) -> None:
         """Serve one accepted TCP stream (``trio.serve_tcp`` handler)."""
@@ -58,6 +69,7 @@ class Listener:
                 settings=self.settings,
                 tokens=self.registry.tokens,
                 rest=self.rest,
+                admission=self.admission,
                 on_websocket=self._serve_websocket,
             )
         except Exception as exc:
@@ -77,7 +89,7 @@ class Listener:
             settings=self.settings,
             services=self.registry,
             bridge=self.bridge,
-            number=len(self.connections) + 1,
+            number=self._number + 1,
             stream=stream,
             ws=ws,
             path=path,
@@ -87,8 +99,34 @@ class Listener:
             headers=headers,
         )
         self.connections.append(conn)
+        self._number += 1
         self.bridge.changed()
-        await conn.run()
+        try:
+            await conn.run()
+        finally:
+            self._prune()
+
+    def _prune(self) -> None:
+        """Forget closed connections beyond ``retain_finished`` or ``retain_seconds``."""
+        closed = [(c.closed_at, c) for c in self.connections if c.closed_at is not None]
+        excess = len(closed) - self.settings.retain_finished
+        now = trio.current_time()
+        drop = {
+            id(conn)
+            for i, (closed_at, conn) in enumerate(closed)
+            if i < excess or now - closed_at >= self.settings.retain_seconds
+        }
+        if not drop:
+            return
+        kept = []
+        for conn in self.connections:
+            if id(conn) in drop:
+                self.pruned_connections += 1
+                self.pruned_ready += conn.session is not None
+            else:
+                kept.append(conn)
+        self.connections = kept
+        self.bridge.changed()
 
     async def close_all(self) -> None:
         """Server shutdown: close every open connection with 1001, briefly wait."""

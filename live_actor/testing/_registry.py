@@ -5,6 +5,14 @@ issue handles, draw call ids that are unique on the server and log faults, but i
 must not hold the whole server.  It sees this class through the narrow
 :class:`~live_actor.testing._services.SessionServices` Protocol.  Mutated only in the
 server thread; tests read it through ``FakeLiveServer``'s copies.
+
+Retention (a standalone server runs for days): a *finished* session (no open
+connection) is forgotten, with its ledger, history and handles, once more than
+``retain_finished`` sessions are finished (oldest first) or when it finished more than
+``retain_seconds`` ago; a resumption with one of its handles then fails like an
+expired handle.  The fault log keeps the last ``FAULT_LOG`` faults; tokens are
+forgotten once expired (see ``_tokens``).  Pruning runs when a connection closes and
+when a session starts (never on a timer, so a virtual clock is not driven by it).
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ import itertools
 import sys
 import traceback
 from collections.abc import Callable
+from typing import Final
 
 import trio
 
@@ -25,6 +34,9 @@ from ._setup import BAD_HANDLE, INTERNAL, Reject
 from ._tokens import EphemeralToken, TokenStore
 
 __all__ = ["Registry"]
+
+#: Faults kept in ``server.faults`` (the most recent).
+FAULT_LOG: Final = 10_000
 
 
 class Registry:
@@ -46,7 +58,10 @@ class Registry:
         self.errors: list[BaseException] = []
         self.sessions: dict[str, FakeSession] = {}
         self.handles: dict[str, HandleRecord] = {}
+        # a list (not a deque): other threads copy it, which is atomic for a list
         self.faults: list[FaultEvent] = []
+        #: Finished sessions forgotten by the retention rules.
+        self.pruned_sessions = 0
         self._changed = changed
         self._now_wall = now_wall
         self._session_ids = itertools.count(1)
@@ -80,10 +95,35 @@ class Registry:
             return session
         if token is not None:
             token.check_new_session(self.now_wall(), resuming=False)
+        self.prune()
         session = FakeSession(f"session-{next(self._session_ids)}", trio.current_time())
         session.token = token
         self.sessions[session.id] = session
         return session
+
+    def connection_closed(self, session: FakeSession | None) -> None:
+        """A connection of ``session`` (None: before setup) closed."""
+        self.prune()
+
+    def prune(self) -> None:
+        """Forget finished sessions beyond the retention bounds, and expired tokens."""
+        now = trio.current_time()
+        settings = self.settings
+        finished = sorted(
+            (
+                (s.finished_at, s)
+                for s in self.sessions.values()
+                if s.active is None and s.finished_at is not None
+            ),
+            key=lambda pair: pair[0],
+        )
+        excess = len(finished) - settings.retain_finished
+        for index, (finished_at, session) in enumerate(finished):
+            if index < excess or now - finished_at >= settings.retain_seconds:
+                del self.sessions[session.id]
+                self.kill_handles(session)
+                self.pruned_sessions += 1
+        self.tokens.prune(self.now_wall())
 
     def next_call_id(self) -> str:
         """Server-wide unique function call id (``function-call-<n>``)."""
@@ -142,6 +182,8 @@ class Registry:
                 planned=planned,
             )
         )
+        if len(self.faults) > FAULT_LOG:
+            del self.faults[: len(self.faults) - FAULT_LOG]
         self._changed()
 
     def internal_error(self, exc: BaseException) -> None:

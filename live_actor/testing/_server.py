@@ -103,6 +103,13 @@ class FakeLiveServer:
       * ``ledger_media``: keep audio/video payloads in ledger entries (default: the
         ``data`` field is replaced by ``byteCount`` so long chaos runs stay small).
       * ``max_handles``: resumption handles kept valid per session (oldest expire first).
+      * ``handshake_timeout`` (10 s): time a TCP connection has to send a complete
+        request (head and REST body; also an idle keep-alive); ``max_pending_handshakes``
+        (256): connections waiting for their request at once, the oldest is closed
+        beyond it.  ``max_header_bytes`` (16 KiB, else 431) and ``max_rest_body``
+        (1 MiB, else 413).  Refusals are counted in :attr:`http_refusals`.
+      * ``retain_finished`` (1000) / ``retain_seconds`` (1 h): finished sessions and
+        closed connections beyond this count or age are forgotten (see :attr:`pruned`).
     """
 
     def __init__(
@@ -279,6 +286,24 @@ class FakeLiveServer:
         return self.session(session_id).received
 
     @property
+    def http_refusals(self) -> dict[str, int]:
+        """TCP connections the HTTP layer ended before any WebSocket, by reason.
+
+        ``handshake_timeout`` (request not complete within ``handshake_timeout``),
+        ``handshake_evicted`` (more than ``max_pending_handshakes`` waiting),
+        ``headers_too_large`` (431), ``body_too_large`` (413), ``bad_request`` (400).
+        """
+        return dict(self._listener.admission.counts)
+
+    @property
+    def pruned(self) -> dict[str, int]:
+        """What the retention bounds forgot so far: ``sessions`` and ``connections``."""
+        return {
+            "sessions": self._registry.pruned_sessions,
+            "connections": self._listener.pruned_connections,
+        }
+
+    @property
     def faults(self) -> list[FaultEvent]:
         """Faults applied so far (injected and planned), in order."""
         return list(self._registry.faults)
@@ -355,8 +380,9 @@ class FakeLiveServer:
         return result
 
     def _nth_ready(self, n: int) -> ServerConnection | None:
+        index = n - 1 - self._listener.pruned_ready  # forgotten by retention
         ready = [c for c in self._listener.connections if c.session is not None]
-        return ready[n - 1] if len(ready) >= n else None
+        return ready[index] if 0 <= index < len(ready) else None
 
     async def wait_for_connection(self, n: int = 1) -> ServerConnection:
         """Wait until ``n`` connections completed setup; return the ``n``-th (1-based)."""

@@ -53,6 +53,9 @@ class SessionServices(TurnServices, Protocol):
     def kill_handles(self, session: FakeSession) -> None:
         """Invalidate every handle of a session."""
 
+    def connection_closed(self, session: FakeSession | None) -> None:
+        """A connection (of ``session``, once set up) closed: retention may prune."""
+
     def record_fault(
         self,
         *,

@@ -103,6 +103,8 @@ class FakeSession:
         self.audio_prompt_tokens = 0
         self.video_prompt_tokens = 0
         self.active: ConnectionView | None = None
+        #: Server time its last connection closed (None while one is open).
+        self.finished_at: float | None = None
 
     def __repr__(self) -> str:
         return f"<FakeSession {self.id} connections={len(self._connections)}>"
@@ -147,12 +149,14 @@ class FakeSession:
         """A connection joined (new or resumed); returns its number within the session."""
         self._connections.append(conn)
         self.active = conn
+        self.finished_at = None
         return len(self._connections)
 
-    def detach(self, conn: ConnectionView) -> None:
+    def detach(self, conn: ConnectionView, now: float) -> None:
         """A connection closed: it no longer blocks a resumption."""
         if self.active is conn:
             self.active = None
+            self.finished_at = now
 
     def record(self, entry: LedgerEntry) -> None:
         """A client message arrived and takes effect."""

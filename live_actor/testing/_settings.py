@@ -79,6 +79,13 @@ class FakeServerSettings:
     close_timeout: float = attrs.field(default=2.0, validator=_non_negative)
     ledger_media: bool = False
     max_handles: int = attrs.field(default=64, validator=_positive)
+    # -- the standalone server's bounds (see ``_admission`` and ``_registry``) --------
+    handshake_timeout: float = attrs.field(default=10.0, validator=_positive)
+    max_pending_handshakes: int = attrs.field(default=256, validator=_positive)
+    max_header_bytes: int = attrs.field(default=16 * 1024, validator=_positive)
+    max_rest_body: int = attrs.field(default=1024 * 1024, validator=_positive)
+    retain_finished: int = attrs.field(default=1000, validator=_non_negative)
+    retain_seconds: float = attrs.field(default=3600.0, validator=_non_negative)
 
     def key_ok(self, key: str) -> bool:
         """Any non-empty API key by default; else membership in ``api_keys``."""
