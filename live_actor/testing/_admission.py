@@ -58,7 +58,7 @@ class Admission:
         connection when it is set (the reason is already counted).
         """
         key = next(self._ids)
-        scope = trio.CancelScope(deadline=trio.current_time() + self._timeout)
+        scope = trio.CancelScope(deadline=trio.current_time() + self._timeout)  # inf: none
         self._waiting[key] = scope
         if len(self._waiting) > self._limit:
             oldest = next(iter(self._waiting))

@@ -8,6 +8,8 @@ list of connections in accept order.
 
 from __future__ import annotations
 
+import math
+import ssl
 from collections.abc import Mapping
 
 import trio
@@ -33,8 +35,17 @@ SHUTDOWN_REASON = "Server shutting down."
 class Listener:
     """Accepts TCP streams and serves them (REST or one WebSocket each)."""
 
-    def __init__(self, settings: FakeServerSettings, *, fault_plan: FaultPlan | None) -> None:
+    def __init__(
+        self,
+        settings: FakeServerSettings,
+        *,
+        fault_plan: FaultPlan | None,
+        ssl_context: ssl.SSLContext | None = None,
+        virtual_clock: bool = False,
+    ) -> None:
         self.settings = settings
+        #: With a context every accepted stream is TLS (wss:// and https REST).
+        self.ssl_context = ssl_context
         self.bridge = LoopBridge()
         self.registry = Registry(
             settings,
@@ -48,8 +59,10 @@ class Listener:
             key_ok=settings.key_ok,
             now=self.bridge.now_wall,
         )
+        # A virtual clock jumps while the server waits for a client in real time: a
+        # request deadline would cut every client, so only the count bound applies.
         self.admission = Admission(
-            timeout=settings.handshake_timeout,
+            timeout=math.inf if virtual_clock else settings.handshake_timeout,
             limit=settings.max_pending_handshakes,
             changed=self.bridge.changed,
         )
@@ -61,8 +74,15 @@ class Listener:
         self.pruned_ready = 0
         self._number = 0
 
-    async def handle_tcp(self, stream: trio.SocketStream) -> None:
-        """Serve one accepted TCP stream (``trio.serve_tcp`` handler)."""
+    async def handle_tcp(self, tcp: trio.SocketStream) -> None:
+        """Serve one accepted TCP stream (``trio.serve_tcp`` handler).
+
+        Under TLS the handshake happens on the first read, inside the request
+        deadline, so a client that never finishes it is cut like a slow request.
+        """
+        stream: trio.abc.Stream = tcp
+        if self.ssl_context is not None:
+            stream = trio.SSLStream(tcp, self.ssl_context, server_side=True)
         try:
             await serve_stream(
                 stream,

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import ssl
 import threading
 from collections.abc import Callable, Iterable
 from types import TracebackType
@@ -79,6 +80,9 @@ class FakeLiveServer:
     * ``fault_plan``: a seeded :class:`FaultPlan` applied to every connection
       (replaceable at runtime with :meth:`set_fault_plan`).
     * ``clock``: a trio clock for the server loop (e.g. ``trio.testing.MockClock()``).
+    * ``ssl_context``: a server-side :class:`ssl.SSLContext` (certificate loaded):
+      the server then speaks TLS only, and :attr:`url`/:meth:`live_url` are
+      ``wss://``, :attr:`http_url` ``https://``.
     * ``extra_models``: model ids accepted besides the built-in Live models.
     * ``settings``: a prebuilt :class:`FakeServerSettings`; the remaining keywords
       override its fields (or the defaults):
@@ -107,7 +111,8 @@ class FakeLiveServer:
         request (head and REST body; also an idle keep-alive); ``max_pending_handshakes``
         (256): connections waiting for their request at once, the oldest is closed
         beyond it.  ``max_header_bytes`` (16 KiB, else 431) and ``max_rest_body``
-        (1 MiB, else 413).  Refusals are counted in :attr:`http_refusals`.
+        (1 MiB, else 413).  Refusals are counted in :attr:`http_refusals`.  With a
+        ``clock`` the request deadline is off (virtual time would cut real clients).
       * ``retain_finished`` (1000) / ``retain_seconds`` (1 h): finished sessions and
         closed connections beyond this count or age are forgotten (see :attr:`pruned`).
     """
@@ -119,6 +124,7 @@ class FakeLiveServer:
         port: int = 0,
         fault_plan: FaultPlan | None = None,
         clock: trio.abc.Clock | None = None,
+        ssl_context: ssl.SSLContext | None = None,
         extra_models: Iterable[str] = (),
         settings: FakeServerSettings | None = None,
         **knobs: Any,
@@ -132,7 +138,12 @@ class FakeLiveServer:
         self._requested_port = port
         self._port: int | None = None
         self._clock = clock
-        self._listener = Listener(self.settings, fault_plan=fault_plan)
+        self._listener = Listener(
+            self.settings,
+            fault_plan=fault_plan,
+            ssl_context=ssl_context,
+            virtual_clock=clock is not None,
+        )
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
         self._stop_event: trio.Event | None = None
@@ -231,13 +242,15 @@ class FakeLiveServer:
 
     @property
     def url(self) -> str:
-        """WebSocket base URL, e.g. ``ws://127.0.0.1:PORT`` (append a path)."""
-        return f"ws://{self._host_for_url}:{self.port}"
+        """WebSocket base URL, e.g. ``ws://127.0.0.1:PORT`` (``wss://`` with TLS)."""
+        scheme = "ws" if self._listener.ssl_context is None else "wss"
+        return f"{scheme}://{self._host_for_url}:{self.port}"
 
     @property
     def http_url(self) -> str:
-        """REST base URL, e.g. ``http://127.0.0.1:PORT``."""
-        return f"http://{self._host_for_url}:{self.port}"
+        """REST base URL, e.g. ``http://127.0.0.1:PORT`` (``https://`` with TLS)."""
+        scheme = "http" if self._listener.ssl_context is None else "https"
+        return f"{scheme}://{self._host_for_url}:{self.port}"
 
     @property
     def _host_for_url(self) -> str:

@@ -238,3 +238,20 @@ async def test_retention_settings_are_checked() -> None:
         FakeLiveServer(handshake_timeout=0)
     with pytest.raises(ValueError, match="retain_finished must be >= 0"):
         FakeLiveServer(retain_finished=-1)
+
+
+def test_a_virtual_clock_does_not_cut_a_slow_real_client() -> None:
+    """Autojump time races ahead while the server waits: no request deadline then."""
+    clock = trio.testing.MockClock(autojump_threshold=0)
+    with FakeLiveServer(chunk_delay=0, clock=clock, handshake_timeout=1) as server:
+
+        async def slow_client() -> None:
+            async with await anyio.connect_tcp("127.0.0.1", server.port) as stream:
+                await stream.send(b"GET /v1beta/models?key=k HTTP/1.1\r\n")
+                await anyio.sleep(0.3)  # real time: many virtual deadlines would pass
+                await stream.send(b"Host: fake\r\n\r\n")
+                assert (await stream.receive()).startswith(b"HTTP/1.1 200")
+
+        anyio.run(slow_client)
+        assert server.http_refusals["handshake_timeout"] == 0
+    assert not server.errors
