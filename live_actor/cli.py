@@ -41,6 +41,8 @@ def _fake_server(args: argparse.Namespace) -> int:
         handshake_timeout=args.handshake_timeout,
         retain_finished=args.retain_finished,
         retain_seconds=args.retain_seconds,
+        profile=args.profile,
+        first_response_delay=args.first_response_delay,
     )
     stop = threading.Event()
 
@@ -107,6 +109,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     fake.add_argument(
         "--retain-seconds", type=float, default=3600.0, help="how long a finished one is kept"
+    )
+    fake.add_argument(
+        "--profile", choices=("dev", "vertex", "3.x"), default="dev", help="service timing"
+    )
+    fake.add_argument(
+        "--first-response-delay", type=float, default=0.0, help="seconds before a reply starts"
     )
     fake.set_defaults(handler=_fake_server)
     return parser

@@ -18,14 +18,20 @@ Quick start::
         session = conn.session       # stable across resumptions
         assert session.control_texts() == ["hello", "my name is Alice"]
 
-Close codes (reason texts are exact; details in ``_setup``, ``_upgrade``, ``_conn``):
+Close codes (reason texts are exact, in ``_refusals``; details in ``_setup``,
+``_models``, ``_input``, ``_upgrade``, ``_conn``):
 
 =====  ==============================================================================
 1000   lifetime cut after ``goAway`` (``go_away_cut="drop"``: abrupt, client sees 1006)
 1001   server stopping
 1007   invalid setup/message ("Request contains an invalid argument."), setup not
        first, bad base64, unknown tool-call id, native-audio model asked for TEXT,
-       activity markers while automatic VAD is on
+       activity markers while automatic VAD is on; gemini-3.1: ``clientContent``
+       after the history seed or after realtime input; a seeded turn (``historyConfig``)
+       with a non-text part; gemini-3.8: ``thinkingConfig`` (extended thinking:
+       without exactly one of LOW/MEDIUM/HIGH ``thinkingLevel`` or ``thinkingBudget``),
+       ``proactiveAudio: false``, ``enableAffectiveDialog``, TEXT output; a
+       replicated voice without the session's ``voiceConsentSignature`` (own reason)
 1008   credentials refused (sent after the client's first message; or HTTP 401/403 at
        the upgrade with ``reject_auth_at_upgrade=True``), unknown model ("models/X is
        not found for API version V, or is not supported for bidiGenerateContent"),
@@ -52,8 +58,18 @@ or ``server.set_fault_plan(...)``.  Waiting helpers are awaitable on both backen
 (``await server.wait_for_connection(n)``, ``await server.wait_for(predicate)``; wrap
 them in ``anyio.fail_after``) with ``*_sync`` twins for plain threads.
 
+Timing (``profile=``): ``"dev"`` (default: ``sessionResumptionUpdate {}`` when a turn
+starts, a resumable handle right after ``turnComplete``), ``"vertex"`` (every update
+resumable, the handle 20-70 ms after ``turnComplete``) or ``"3.x"`` (a handle after
+each ``toolResponse``, updates nobody asked for, several parts per message,
+``interactionStatus``); ``first_response_delay=`` delays every reply.  A resumed
+connection never continues a cut answer; a ``toolResponse`` for a call issued after
+the handle it resumed from is ignored (``LedgerEntry.ignored``).  See ``_profiles``,
+``_resumption``, ``_models`` and ``docs/wire-protocol.md`` §13.
+
 Speech in tests: ``speech("hello") + silence(600)`` is 16 kHz PCM that the fake
-VAD hears as one utterance and transcribes back to ``"hello"``; the model's audio
+VAD hears as one utterance and transcribes back to ``"hello"`` (other sound is
+transcribed as ``"[speech N.NN s]"``); the model's audio
 replies use the same scheme at 24 kHz, so ``transcribe(reply_pcm)`` recovers the
 reply text.  See the module docstrings of ``_audio``, ``_vad``, ``_model``,
 ``_setup``, ``_conn``, ``_input``, ``_turns``, ``_session`` and ``_faults`` for the

@@ -17,8 +17,10 @@ Close codes used here (besides the setup refusals of ``_setup``):
 * credentials refused ⇒ 1008 (reason says why; see ``_upgrade``), sent after the
   client's first message so the SDK surfaces it as ``APIError``;
 * first message not ``setup``, second ``setup``, non-JSON, not exactly one top-level
-  field, bad base64, unknown tool-call id, ``activityStart`` with automatic VAD on ⇒
-  1007 ``"Request contains an invalid argument."`` (activity: its own reason);
+  field, bad base64, unknown tool-call id, ``activityStart`` with automatic VAD on,
+  the model's rules (``_models``: 3.1 ``clientContent``, 3.8 setup fields), a seeded
+  turn with a non-text part, a replicated voice without its consent signature ⇒
+  1007 ``"Request contains an invalid argument."`` (activity and voice: own reasons);
 * unknown or expired resumption handle ⇒ 1008 ``"Session resumption handle is
   invalid or has expired."``; resume while the session's previous socket is still
   open ⇒ 1011 ``"Internal error occurred."`` (what the service does);
@@ -38,17 +40,18 @@ import trio
 from wsproto.connection import Connection as WsConnection
 
 from ._faults import FaultInjector
-from ._handshake import accept_setup
+from ._handshake import bind
 from ._input import InputHandler
-from ._ledger import LedgerEntry, classify, decode_client_message, ledger_form
+from ._ledger import LedgerEntry, decode_client_message
 from ._services import Bridge, SessionServices
 from ._session import FakeSession
 from ._settings import FakeServerSettings
 from ._setup import INTERNAL, INVALID_ARGUMENT, SESSION_LIMIT, Reject, SessionConfig
 from ._socket import WebSocketLink
 from ._timer import ConnectionTimer
-from ._turns import USAGE_KEYS, TurnEngine
+from ._turns import TurnEngine
 from ._upgrade import AuthInfo
+from ._usage import USAGE_KEYS
 from ._wire import dumps
 
 __all__ = ["ServerConnection"]
@@ -343,20 +346,14 @@ class ServerConnection:
 
     async def _handle(self, payload: bytes | str) -> None:
         key, body = decode_client_message(payload)
-        index = self._next_index
-        self._next_index += 1
-        kind, text, call_ids = classify(key, body)
-        entry = LedgerEntry(
-            session_id=self.session_id,
-            connection=self.connection_in_session,
-            server_connection=self.number,
-            index=index,
-            kind=kind,
-            message={key: ledger_form(kind, body, keep_media=self._settings.ledger_media)},
+        entry = LedgerEntry.of(
+            key,
+            body,
+            where=(self.session_id, self.connection_in_session, self.number, self._next_index),
             time=trio.current_time(),
-            text=text,
-            call_ids=call_ids,
+            keep_media=self._settings.ledger_media,
         )
+        self._next_index += 1
         if self.state != "ready":
             self.received.append(entry)
             if key != "setup":
@@ -370,7 +367,7 @@ class ServerConnection:
         session, turns, user = self.session, self._turns, self._input
         assert session is not None and turns is not None and user is not None
         session.record(entry)
-        self._last_index = index
+        self._last_index = entry.index
         token = session.token
         if token is not None and self._services.now_wall() >= token.expire_time:
             raise Reject(1008, "The ephemeral token has expired.")
@@ -379,7 +376,8 @@ class ServerConnection:
         elif key == "realtimeInput":
             await user.realtime(body)
         elif key == "toolResponse":
-            await turns.tool_response(body)
+            if (ignored := await turns.tool_response(body)) is not None:
+                self.received[-1] = session.mark_ignored(entry, ignored)
         else:
             user.context_update(body)
         self._planned_fault(per_message=True)
@@ -387,36 +385,29 @@ class ServerConnection:
             self._bridge.changed()
 
     async def _on_setup(self, body: dict[str, Any], entry: LedgerEntry) -> None:
-        vertex = self.backend == "vertex"
-        cfg, session, body = accept_setup(
+        binding = bind(
             body,
             auth=self._auth,
             settings=self._settings,
             services=self._services,
-            api_version=self.api_version,
-            vertex=vertex,
-        )
-        self.connection_in_session = session.attach(self)
-        self.session, self.config, self.setup = session, cfg, body
-        self._turns = TurnEngine(
-            settings=self._settings,
-            services=self._services,
             outbox=self,
-            config=cfg,
-            session=session,
-            vertex=vertex,
+            api_version=self.api_version,
+            vertex=self.backend == "vertex",
         )
-        self._input = InputHandler(outbox=self, config=cfg, session=session, turns=self._turns)
+        session = binding.session
+        self.connection_in_session = session.attach(self)
+        self.session, self.config, self.setup = session, binding.config, binding.setup
+        self._turns, self._input = binding.turns, binding.input
         entry = attrs.evolve(
             entry,
             session_id=session.id,
             connection=self.connection_in_session,
-            message={"setup": body},  # as the token (if any) made it
+            message={"setup": binding.setup},  # as the token (if any) made it
         )
         self.received[-1] = entry
         session.record(entry)
         self.state = "ready"
-        self._timer.start_lifetime(session, compression=cfg.compression)
-        await self.emit({"setupComplete": {}})
-        await self._turns.resumption_update()
+        self._timer.start_lifetime(session, compression=binding.config.compression)
+        await self.emit(binding.setup_complete())
+        await self._turns.updates.checkpoint()
         self._timer.wake()

@@ -4,12 +4,21 @@ One handler per connection, created when its setup succeeds.  It turns client
 messages into user turns for the :class:`~live_actor.testing._turns.TurnEngine`:
 
 * ``clientContent``: turns appended to the history in order; ``turnComplete: true``
-  starts a reply (and interrupts a running one);
+  starts a reply (and interrupts a running one).  With
+  ``historyConfig.initialHistoryInClientContent`` the first ``clientContent``
+  messages *seed* the history: plain text turns only (a function call or response
+  part, or any other part, closes with 1007), never answered; the seed ends with a
+  ``turnComplete: true`` or the first realtime input.  A model without mid-session
+  ``clientContent`` (gemini-3.1) closes with 1007 on one after the seed or after
+  realtime input started;
 * ``realtimeInput.text``: one user turn;
 * ``realtimeInput.audio``/``mediaChunks``: fed to the energy VAD (``_vad``) unless
   automatic activity detection is disabled; a detected activity is transcribed
   (``_audio``), reported as ``inputTranscription`` when the setup asked for it, and
-  becomes a user turn.  ``voiceActivity`` start/end messages carry audio offsets;
+  becomes a user turn.  Sound the fake cannot decode (a real recording, a tone) is
+  transcribed as a placeholder naming its length (``"[speech 1.24 s]"``), as the
+  service transcribes whatever it hears; the model still sees no words in it.
+  ``voiceActivity`` start/end messages carry audio offsets;
 * ``activityStart``/``activityEnd`` (manual VAD only; with automatic VAD on they
   close with 1007): the audio between them is one user turn;
 * ``audioStreamEnd``: ends a running activity at once;
@@ -77,6 +86,8 @@ class InputHandler:
         self._vad: EnergyVad | None = None
         self._manual_active = False
         self._manual_audio: list[bytes] = []
+        self._seeding = config.initial_history
+        self._realtime_started = False
 
     # ------------------------------------------------------------------ messages
 
@@ -88,10 +99,22 @@ class InputHandler:
         complete = body.get("turnComplete", False)
         if not isinstance(complete, bool):
             raise Reject(1007, INVALID_ARGUMENT)
+        if self._seeding:
+            if not all(_plain_text(turn) for turn in turns):
+                raise Reject(1007, INVALID_ARGUMENT)
+            self._seeding = not complete
+            await self._turns.client_content(turns, complete, seed=True)
+            return
+        if not self._config.rules.mid_session_client_content and (
+            self._realtime_started or self._config.initial_history
+        ):
+            raise Reject(1007, INVALID_ARGUMENT)
         await self._turns.client_content(turns, complete)
 
     async def realtime(self, body: dict[str, Any]) -> None:
         """``realtimeInput``: each present field, in the documented order."""
+        self._seeding = False
+        self._realtime_started = True
         for field in REALTIME_FIELDS:
             if field not in body:
                 continue
@@ -130,7 +153,7 @@ class InputHandler:
             tools = body["tools"]
             if isinstance(tools, dict):
                 tools = tools.get("tools") or []
-            self._config.functions = parse_tools(tools)
+            self._config.functions = parse_tools(tools, self._config.rules.default_behavior)
 
     # ------------------------------------------------------------------ media
 
@@ -207,10 +230,12 @@ class InputHandler:
 
     async def _activity_ended(self, audio: bytes, rate: int) -> None:
         text = transcribe(audio)
-        seconds, frames = self._covered_input(len(audio) / 2 / rate)
-        if self._config.input_transcription and text:
+        speech_seconds = len(audio) / 2 / rate
+        seconds, frames = self._covered_input(speech_seconds)
+        heard = text or (f"[speech {speech_seconds:.2f} s]" if audio else "")
+        if self._config.input_transcription and heard:
             await self._out.emit(
-                {"serverContent": {"inputTranscription": {"text": text, "finished": True}}}
+                {"serverContent": {"inputTranscription": {"text": heard, "finished": True}}}
             )
         self._session.audio_prompt_tokens += round(seconds * AUDIO_TOKENS_PER_SECOND)
         self._session.video_prompt_tokens += frames * VIDEO_TOKENS_PER_FRAME
@@ -235,3 +260,11 @@ class InputHandler:
         self._audio_since_turn = 0.0
         self._frames_since_turn = self._frames_in_activity = 0
         return seconds, frames
+
+
+def _plain_text(turn: dict[str, Any]) -> bool:
+    """A seeded turn may only hold text parts."""
+    parts = turn.get("parts") or []
+    return isinstance(parts, list) and all(
+        isinstance(p, dict) and set(p) == {"text"} and isinstance(p["text"], str) for p in parts
+    )

@@ -75,6 +75,35 @@ class LedgerEntry:
     time: float
     text: str | None = None
     call_ids: tuple[str, ...] = ()
+    #: Why the message had no effect (None: it took effect).  A ``toolResponse``
+    #: for calls issued after the handle a session resumed from is ignored.
+    ignored: str | None = None
+
+    @classmethod
+    def of(
+        cls,
+        key: str,
+        body: dict[str, Any],
+        *,
+        where: tuple[str | None, int, int, int],
+        time: float,
+        keep_media: bool,
+    ) -> LedgerEntry:
+        """The entry of a decoded message; ``where`` = (session id, connection in the
+        session, server connection, index on the connection)."""
+        kind, text, call_ids = classify(key, body)
+        session_id, connection, server_connection, index = where
+        return cls(
+            session_id=session_id,
+            connection=connection,
+            server_connection=server_connection,
+            index=index,
+            kind=kind,
+            message={key: ledger_form(kind, body, keep_media=keep_media)},
+            time=time,
+            text=text,
+            call_ids=call_ids,
+        )
 
     @property
     def is_control(self) -> bool:

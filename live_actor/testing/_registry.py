@@ -30,7 +30,7 @@ import trio
 from ._faults import FaultEvent, FaultPlan
 from ._session import FakeSession, HandleRecord
 from ._settings import FakeServerSettings
-from ._setup import BAD_HANDLE, INTERNAL, Reject
+from ._setup import BAD_HANDLE, INTERNAL, VOICE_CONSENT, Reject, ReplicatedVoice
 from ._tokens import EphemeralToken, TokenStore
 
 __all__ = ["Registry"]
@@ -67,6 +67,7 @@ class Registry:
         self._session_ids = itertools.count(1)
         self._call_ids = itertools.count(1)
         self._handle_ids = itertools.count(1)
+        self._voice_signatures: set[str] = set()
 
     def now_wall(self) -> dt.datetime:
         """Wall-clock time of the server loop (virtual time moves it too)."""
@@ -75,12 +76,17 @@ class Registry:
     # -- sessions -------------------------------------------------------------------
 
     def session_for_setup(
-        self, resume_handle: str | None, token: EphemeralToken | None
+        self,
+        resume_handle: str | None,
+        token: EphemeralToken | None,
+        voice: ReplicatedVoice | None = None,
     ) -> FakeSession:
         """The session a valid setup continues (with a handle) or creates.
 
         Refusals, as the service: unknown/expired handle or ended session ⇒ 1008; the
-        session's previous socket still open ⇒ 1011; a spent token ⇒ 1008.
+        session's previous socket still open ⇒ 1011; a spent token ⇒ 1008; a
+        replicated voice without its consent signature (see :meth:`_check_voice`) ⇒
+        1007.
         """
         if resume_handle:
             record = self.handles.get(resume_handle)
@@ -89,17 +95,45 @@ class Registry:
             session = record.session
             if session.active is not None and session.active.is_open:
                 raise Reject(1011, INTERNAL)
+            self._check_voice(voice, session.voice_signature)
             if token is not None:
                 token.check_new_session(self.now_wall(), resuming=True)
             session.restore(record)
             return session
+        self._check_voice(voice, None)
         if token is not None:
             token.check_new_session(self.now_wall(), resuming=False)
         self.prune()
         session = FakeSession(f"session-{next(self._session_ids)}", trio.current_time())
         session.token = token
+        if voice is not None:
+            session.voice_signature = (
+                self._new_voice_signature(session) if voice.consent_audio else voice.signature
+            )
         self.sessions[session.id] = session
         return session
+
+    def _check_voice(self, voice: ReplicatedVoice | None, required: str | None) -> None:
+        """Replicated voices (``wire-protocol.md §13.4``).
+
+        A session that has a voice consent signature must send it back in every
+        later setup; a new session needs consent audio or a signature this server
+        issued.
+        """
+        if required is not None:
+            valid = voice is not None and voice.signature == required
+        else:
+            valid = (
+                voice is None or voice.consent_audio or voice.signature in self._voice_signatures
+            )
+        if not valid:
+            raise Reject(1007, VOICE_CONSENT)
+
+    def _new_voice_signature(self, session: FakeSession) -> str:
+        digest = hashlib.blake2s(f"voice/{session.id}".encode(), digest_size=12).hexdigest()
+        signature = f"voice-consent-{digest}"
+        self._voice_signatures.add(signature)
+        return signature
 
     def connection_closed(self, session: FakeSession | None) -> None:
         """A connection of ``session`` (None: before setup) closed."""
@@ -149,6 +183,7 @@ class Registry:
             expires_at=now + self.settings.handle_ttl,
             server_connection=server_connection,
             last_consumed_index=last_consumed_index,
+            call_ids=frozenset(session.state_call_ids),
         )
         # bounded memory: only the most recent handles of a session stay valid
         for old in session.add_handle(handle, self.settings.max_handles):

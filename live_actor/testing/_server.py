@@ -115,6 +115,11 @@ class FakeLiveServer:
         ``clock`` the request deadline is off (virtual time would cut real clients).
       * ``retain_finished`` (1000) / ``retain_seconds`` (1 h): finished sessions and
         closed connections beyond this count or age are forgotten (see :attr:`pruned`).
+      * ``profile``: the service timing to reproduce, ``"dev"`` (default),
+        ``"vertex"`` or ``"3.x"`` (see ``_profiles``); ``first_response_delay``: server
+        seconds from a turn's start to its first output; ``busy_resumption_update``:
+        ``"empty"`` (``{}``, default) or ``"resumable_false"`` (the fake's older
+        ``{"resumable": false}``); ``seed``: the seed of its random timing.
     """
 
     def __init__(

@@ -16,6 +16,7 @@ from typing import Any, Protocol, TypeVar
 
 from ._faults import FaultPlan
 from ._session import FakeSession
+from ._setup import ReplicatedVoice
 from ._tokens import EphemeralToken
 
 __all__ = ["Bridge", "Outbox", "SessionServices", "TurnServices"]
@@ -46,7 +47,10 @@ class SessionServices(TurnServices, Protocol):
         """Wall-clock time of the server loop."""
 
     def session_for_setup(
-        self, resume_handle: str | None, token: EphemeralToken | None
+        self,
+        resume_handle: str | None,
+        token: EphemeralToken | None,
+        voice: ReplicatedVoice | None = None,
     ) -> FakeSession:
         """The session a setup continues or creates (raises ``Reject``)."""
 

@@ -74,6 +74,8 @@ class HandleRecord:
     expires_at: float
     server_connection: int
     last_consumed_index: int
+    #: Function calls the checkpointed state knows (issued before the handle).
+    call_ids: frozenset[str] = frozenset()
 
 
 class FakeSession:
@@ -99,10 +101,16 @@ class FakeSession:
         self.used_video = False
         self.ended = False
         self.token: EphemeralToken | None = None
+        #: Every function call id issued in the session (any connection, any state).
         self.issued_call_ids: set[str] = set()
+        #: The calls the current state knows: a resumption from an older handle
+        #: forgets those issued after it (their responses are then ignored).
+        self.state_call_ids: set[str] = set()
         self.audio_prompt_tokens = 0
         self.video_prompt_tokens = 0
         self.active: ConnectionView | None = None
+        #: The replicated voice's consent signature every later setup must send.
+        self.voice_signature: str | None = None
         #: Server time its last connection closed (None while one is open).
         self.finished_at: float | None = None
 
@@ -169,6 +177,25 @@ class FakeSession:
         with self._lock:
             self._history.append(content)
 
+    def call_issued(self, call_id: str) -> None:
+        """The model issued a function call."""
+        self.issued_call_ids.add(call_id)
+        self.state_call_ids.add(call_id)
+
+    def mark_ignored(self, entry: LedgerEntry, reason: str) -> LedgerEntry:
+        """A recorded message turned out to have no effect: ledger it as ignored.
+
+        It stays in ``received`` (with ``ignored`` set) and leaves ``consumed``.
+        """
+        marked = attrs.evolve(entry, ignored=reason)
+        for i in range(len(self._received) - 1, -1, -1):
+            if self._received[i] is entry:
+                self._received[i] = marked
+                break
+        with self._lock:
+            self._consumed = [e for e in self._consumed if e is not entry]
+        return marked
+
     def snapshot(self) -> tuple[tuple[dict[str, Any], ...], tuple[LedgerEntry, ...]]:
         """(history, consumed) now: what a handle issued now restores."""
         with self._lock:
@@ -179,6 +206,7 @@ class FakeSession:
         with self._lock:
             self._history = list(record.history)
             self._consumed = list(record.consumed)
+        self.state_call_ids = set(record.call_ids)
 
     def add_handle(self, handle: str, keep: int) -> list[str]:
         """Remember a new handle; return the oldest ones beyond ``keep`` (now invalid)."""

@@ -18,11 +18,13 @@ from typing import Any, Final, Literal
 import attrs
 
 from ._model import Responder, ScriptedResponder
+from ._profiles import PROFILES, ProfileName, TimingProfile
 from ._setup import DEFAULT_MODELS
 
 __all__ = ["FakeServerSettings"]
 
 GoAwayCut = Literal["close", "drop"]
+BusyUpdate = Literal["empty", "resumable_false"]
 _CUTS: Final = ("close", "drop")
 
 
@@ -86,6 +88,22 @@ class FakeServerSettings:
     max_rest_body: int = attrs.field(default=1024 * 1024, validator=_positive)
     retain_finished: int = attrs.field(default=1000, validator=_non_negative)
     retain_seconds: float = attrs.field(default=3600.0, validator=_non_negative)
+    # -- service timing (see ``_profiles``) --------------------------------------------
+    profile: ProfileName = attrs.field(default="dev", validator=_one_of(*PROFILES))
+    #: Seconds from the start of a turn to the model's first output (its "thinking").
+    first_response_delay: float = attrs.field(default=0.0, validator=_non_negative)
+    #: What a resumption update says while the model is busy (dev and 3.x profiles):
+    #: ``"empty"`` (``{}``, as the Developer API) or ``"resumable_false"``.
+    busy_resumption_update: BusyUpdate = attrs.field(
+        default="empty", validator=_one_of("empty", "resumable_false")
+    )
+    #: Seed of the fake's random timing (per connection: ``f"{seed}:{number}"``).
+    seed: int = 0
+
+    @property
+    def timing(self) -> TimingProfile:
+        """The timing profile named by ``profile``."""
+        return PROFILES[self.profile]
 
     def key_ok(self, key: str) -> bool:
         """Any non-empty API key by default; else membership in ``api_keys``."""

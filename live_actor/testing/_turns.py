@@ -14,11 +14,15 @@ of the conversation:
   ``INTERRUPT``: at once).  A response for an unknown id closes with 1007; for a call
   issued earlier in the session (cancelled, or from a previous connection) it is
   ignored;
-* **usage**: every ``turnComplete`` carries ``usageMetadata`` (tokens are words, see
-  ``count_tokens``; audio 25 tokens/s, video 258 tokens/frame);
-* **resumption updates** (only when the setup asked for ``sessionResumption``): a
-  non-resumable update when a turn starts or a tool call is owed, a fresh resumable
-  handle when the connection is idle (after setup, after ``turnComplete``).
+  A response for a call issued *after* the handle the session resumed from is
+  unknown to the resumed state: ignored, and its ledger entry says so;
+* **timing**: ``first_response_delay`` passes between a turn's start and its first
+  output; gemini-3.8 extended thinking speaks a filler first and ends it with
+  ``turnComplete`` + ``interactionStatus: IN_PROGRESS``; every ``turnComplete``
+  carries ``interactionStatus`` on 3.8 models and the 3.x profile (``IN_PROGRESS``
+  while a tool call is owed, else ``IDLE``);
+* **usage** (``_usage``), **output** (``_output``) and **resumption updates**
+  (``_resumption``, timed by the profile) are delegated.
 """
 
 from __future__ import annotations
@@ -29,23 +33,24 @@ from typing import Any, Final
 
 import trio
 
-from ._audio import OUTPUT_RATE
-from ._audio import speech as synth
 from ._model import DeclaredFunction, Reply, TurnContext, count_tokens
+from ._output import ReplyWriter
+from ._resumption import ResumptionUpdates
 from ._services import Outbox, TurnServices
 from ._session import FakeSession
 from ._settings import FakeServerSettings
 from ._setup import INVALID_ARGUMENT, Reject, SessionConfig, content_text
-from ._wire import b64encode
+from ._usage import UsageMeter
 
-__all__ = ["USAGE_KEYS", "TurnEngine"]
+__all__ = ["TurnEngine"]
 
-AUDIO_CHUNK_SECONDS: Final = 0.04
 #: The rounds a reply may go through tool calls before the model gives up.
 MAX_TOOL_ROUNDS: Final = 8
 SCHEDULING_ORDER: Final = ("SILENT", "WHEN_IDLE", "INTERRUPT")
-#: The totals of ``ServerConnection.usage``.
-USAGE_KEYS: Final = ("promptTokenCount", "responseTokenCount", "totalTokenCount", "turns")
+#: What gemini-3.8 extended thinking says while it thinks.
+FILLER: Final = "Let me think."
+#: A toolResponse for calls the resumed state does not know (``LedgerEntry.ignored``).
+UNKNOWN_TO_STATE: Final = "calls issued after the resumed handle"
 
 
 class _Turn:
@@ -104,8 +109,28 @@ class TurnEngine:
         self._reply: _Turn | None = None
         self._pending: dict[str, _Pending] = {}
         self._queued: deque[tuple[str, float]] = deque()
-        #: Totals over the connection (``ServerConnection.usage``).
-        self.usage: dict[str, int] = dict.fromkeys(USAGE_KEYS, 0)
+        timing, rules = settings.timing, config.rules
+        self._status = timing.interaction_status or rules.interaction_status
+        self._meter = UsageMeter(config, session)
+        self._writer = ReplyWriter(
+            settings=settings,
+            outbox=outbox,
+            config=config,
+            parts_per_message=max(timing.parts_per_message, rules.parts_per_message),
+        )
+        self.updates = ResumptionUpdates(
+            settings=settings, services=services, outbox=outbox, config=config, session=session
+        )
+
+    @property
+    def usage(self) -> dict[str, int]:
+        """Totals over the connection (``ServerConnection.usage``)."""
+        return self._meter.totals
+
+    @property
+    def idle(self) -> bool:
+        """No turn runs and no tool call is owed."""
+        return self._reply is None and not self._pending
 
     @property
     def replying(self) -> bool:
@@ -135,8 +160,13 @@ class TurnEngine:
         if self._reply is not None and self._config.activity_handling != "NO_INTERRUPTION":
             await self.interrupt()
 
-    async def client_content(self, turns: list[dict[str, Any]], complete: bool) -> None:
-        """``clientContent``: history appended in order; ``turnComplete`` starts a reply."""
+    async def client_content(
+        self, turns: list[dict[str, Any]], complete: bool, *, seed: bool = False
+    ) -> None:
+        """``clientContent``: history appended in order; ``turnComplete`` starts a reply.
+
+        ``seed``: initial history (``historyConfig``): appended, never answered.
+        """
         if self._reply is not None:
             await self.interrupt()
         last_user = ""
@@ -146,25 +176,32 @@ class TurnEngine:
             self._session.append_history(content)
             if content["role"] == "user":
                 last_user = content_text(content)
-        if complete:
+        if complete and not seed:
             self._start_turn(last_user, 0.0)
 
-    async def tool_response(self, body: dict[str, Any]) -> None:
-        """``toolResponse``: wake BLOCKING turns, schedule NON_BLOCKING results."""
+    async def tool_response(self, body: dict[str, Any]) -> str | None:
+        """``toolResponse``: wake BLOCKING turns, schedule NON_BLOCKING results.
+
+        Returns why the whole message was ignored (None: it took effect).
+        """
         frs = body.get("functionResponses")
         if not isinstance(frs, list) or not all(isinstance(fr, dict) for fr in frs):
             raise Reject(1007, INVALID_ARGUMENT)
         parts: list[dict[str, Any]] = []
         blocking_turns: list[_Turn] = []
         scheduling: str | None = None
+        unknown: list[str] = []
         for fr in frs:
             call_id = self._call_id_of(fr)
             if call_id is None:
                 continue
             pending = self._pending.get(call_id)
             if pending is None:
+                if call_id in self._session.state_call_ids:
+                    continue  # cancelled, or from a previous connection: no effect
                 if call_id in self._session.issued_call_ids:
-                    continue  # cancelled or from a previous connection: ignored
+                    unknown.append(call_id)  # issued after the handle resumed from
+                    continue
                 raise Reject(1007, INVALID_ARGUMENT)
             response = fr.get("response")
             part = {"id": call_id, "name": fr.get("name") or pending.name, "response": response}
@@ -181,12 +218,14 @@ class TurnEngine:
                 pending.turn.waiting.discard(call_id)
                 blocking_turns.append(pending.turn)
         if not parts:
-            return
+            return UNKNOWN_TO_STATE if unknown else None
         self._session.append_history({"role": "user", "parts": parts})
+        await self.updates.tool_response_consumed()
         for turn in blocking_turns:
             if not turn.waiting:
                 turn.wake.set()
         await self._schedule(scheduling)
+        return None
 
     def _call_id_of(self, fr: dict[str, Any]) -> str | None:
         call_id = fr.get("id")
@@ -212,7 +251,7 @@ class TurnEngine:
             else:
                 self._queued.append(("", 0.0))
         elif scheduling == "SILENT" and self._reply is None:
-            await self.resumption_update()
+            await (self.updates.checkpoint() if self.idle else self.updates.busy())
 
     # ------------------------------------------------------------------ turns
 
@@ -234,16 +273,17 @@ class TurnEngine:
             del self._pending[call_id]
         if cancelled:
             await self._out.emit({"toolCallCancellation": {"ids": cancelled}})
-        await self._out.emit(
-            {"serverContent": {"turnComplete": True}, "usageMetadata": self._usage(turn)}
-        )
-        await self.resumption_update()
+        await self._turn_complete(turn)
 
     async def _run_turn(self, turn: _Turn) -> None:
         cfg, session = self._config, self._session
         with turn.scope:
-            turn.prompt = self._prompt_tokens()
-            await self.resumption_update()
+            turn.prompt = self._meter.prompt()
+            await self.updates.turn_started()
+            if self._settings.first_response_delay > 0:
+                await trio.sleep(self._settings.first_response_delay)
+            if cfg.rules.extended_thinking:
+                await self._filler(turn)
             for round_ in range(MAX_TOOL_ROUNDS):
                 context = TurnContext(
                     history=session.history,
@@ -257,13 +297,12 @@ class TurnEngine:
                 reply: Reply = self._settings.responder.respond(context)
                 if reply.thought and cfg.include_thoughts:
                     turn.thought_tokens += count_tokens(reply.thought)
-                    part = {"text": reply.thought, "thought": True}
-                    await self._out.emit({"serverContent": {"modelTurn": {"parts": [part]}}})
+                    await self._writer.thought(reply.thought)
                 if reply.text:
                     # The model goes on after a tool response within the same turn:
                     # keep the words of the two generations apart.
                     spoken = reply.text if round_ == 0 else " " + reply.text
-                    await self._stream_text(turn, spoken)
+                    turn.response_tokens += await self._writer.speak(spoken)
                     session.append_history({"role": "model", "parts": [{"text": reply.text}]})
                 if not reply.function_calls:
                     break
@@ -278,13 +317,31 @@ class TurnEngine:
             if self._reply is turn:
                 self._reply = None
             await self._out.emit({"serverContent": {"generationComplete": True}})
-            await self._out.emit(
-                {"serverContent": {"turnComplete": True}, "usageMetadata": self._usage(turn)}
-            )
-            await self.resumption_update()
+            await self._turn_complete(turn)
             while self._queued and self._reply is None:
                 text, seconds = self._queued.popleft()
                 self._start_turn(text, seconds)
+
+    async def _filler(self, turn: _Turn) -> None:
+        """Extended thinking: a spoken filler, a ``turnComplete`` still IN_PROGRESS."""
+        turn.response_tokens += await self._writer.speak(FILLER)
+        self._session.append_history({"role": "model", "parts": [{"text": FILLER}]})
+        await self._out.emit(
+            {"serverContent": {"turnComplete": True, "interactionStatus": "IN_PROGRESS"}}
+        )
+        await self.updates.busy()
+        await self._writer.pace()
+
+    async def _turn_complete(self, turn: _Turn) -> None:
+        """``turnComplete`` with usage (and ``interactionStatus``), then its update."""
+        if turn.prompt is None:
+            turn.prompt = self._meter.prompt()
+        usage = self._meter.turn(turn.prompt, turn.response_tokens, turn.thought_tokens)
+        content: dict[str, Any] = {"turnComplete": True}
+        if self._status:
+            content["interactionStatus"] = "IDLE" if self.idle else "IN_PROGRESS"
+        await self._out.emit({"serverContent": content, "usageMetadata": usage})
+        await self.updates.turn_completed(idle=self.idle)
 
     async def _call_functions(
         self, turn: _Turn, reply: Reply, functions: Mapping[str, DeclaredFunction]
@@ -292,7 +349,7 @@ class TurnEngine:
         calls = []
         for request in reply.function_calls:
             call_id = self._services.next_call_id()
-            self._session.issued_call_ids.add(call_id)
+            self._session.call_issued(call_id)
             decl = functions.get(request.name)
             behavior = decl.behavior if decl is not None else "BLOCKING"
             self._pending[call_id] = _Pending(request.name, behavior, turn)
@@ -304,103 +361,6 @@ class TurnEngine:
             {"role": "model", "parts": [{"functionCall": call} for call in calls]}
         )
         await self._out.emit({"toolCall": {"functionCalls": calls}})
-
-    # ------------------------------------------------------------------ output
-
-    async def _pace(self) -> None:
-        delay = self._settings.chunk_delay
-        if delay > 0:
-            await trio.sleep(delay)
-        else:
-            await trio.lowlevel.checkpoint()
-
-    async def _stream_text(self, turn: _Turn, text: str) -> None:
-        words = text.split(" ")
-        n = self._settings.words_per_chunk
-        chunks = [" ".join(words[i : i + n]) for i in range(0, len(words), n)]
-        chunks = [c if i == 0 else " " + c for i, c in enumerate(chunks)]
-        if self._config.modality == "TEXT":
-            for chunk in chunks:
-                await self._out.emit({"serverContent": {"modelTurn": {"parts": [{"text": chunk}]}}})
-                turn.response_tokens += count_tokens(chunk)
-                await self._pace()
-            return
-        char_ms = self._settings.output_char_ms
-        pcm = synth(text, rate=OUTPUT_RATE, char_ms=char_ms)
-        per_byte = 2 * max(8, round(OUTPUT_RATE * char_ms / 1000.0))
-        piece = 2 * round(OUTPUT_RATE * AUDIO_CHUNK_SECONDS)
-        offset = 0
-        for chunk in chunks:
-            end = offset + len(chunk.encode("utf-8")) * per_byte
-            segment = pcm[offset:end]
-            offset = end
-            for start in range(0, len(segment), piece):
-                data = b64encode(segment[start : start + piece])
-                blob = {"mimeType": "audio/pcm;rate=24000", "data": data}
-                await self._out.emit(
-                    {"serverContent": {"modelTurn": {"parts": [{"inlineData": blob}]}}}
-                )
-                await self._pace()
-            turn.response_tokens += count_tokens(chunk)
-            if self._config.output_transcription:
-                await self._out.emit({"serverContent": {"outputTranscription": {"text": chunk}}})
-
-    # ------------------------------------------------------------------ usage
-
-    def _prompt_tokens(self) -> tuple[int, int, int]:
-        """(text, audio, video) tokens of the context the model sees now."""
-        text_tokens = count_tokens(self._config.system_instruction)
-        for content in self._session.history:
-            for part in content.get("parts") or []:
-                if isinstance(part, dict) and isinstance(part.get("text"), str):
-                    text_tokens += count_tokens(part["text"])
-        return text_tokens, self._session.audio_prompt_tokens, self._session.video_prompt_tokens
-
-    def _usage(self, turn: _Turn) -> dict[str, Any]:
-        if turn.prompt is None:
-            turn.prompt = self._prompt_tokens()
-        text_tokens, audio_tokens, video_tokens = turn.prompt
-        prompt = text_tokens + audio_tokens + video_tokens
-        response = turn.response_tokens
-        details = [{"modality": "TEXT", "tokenCount": text_tokens}]
-        if audio_tokens:
-            details.append({"modality": "AUDIO", "tokenCount": audio_tokens})
-        if video_tokens:
-            details.append({"modality": "VIDEO", "tokenCount": video_tokens})
-        usage: dict[str, Any] = {
-            "promptTokenCount": prompt,
-            "responseTokenCount": response,
-            "totalTokenCount": prompt + response + turn.thought_tokens,
-            "promptTokensDetails": details,
-            "responseTokensDetails": [{"modality": self._config.modality, "tokenCount": response}],
-        }
-        if turn.thought_tokens:
-            usage["thoughtsTokenCount"] = turn.thought_tokens
-        self.usage["promptTokenCount"] += prompt
-        self.usage["responseTokenCount"] += response
-        self.usage["totalTokenCount"] += usage["totalTokenCount"]
-        self.usage["turns"] += 1
-        return usage
-
-    # ------------------------------------------------------------- resumption
-
-    async def resumption_update(self) -> None:
-        """Tell the client whether the session can be resumed now (and with what)."""
-        if not self._config.resumption:
-            return
-        update: dict[str, Any]
-        if self._reply is not None or self._pending:
-            update = {"resumable": False}
-        else:
-            handle = self._services.issue_handle(
-                self._session,
-                server_connection=self._out.number,
-                last_consumed_index=self._out.last_consumed_index,
-            )
-            update = {"newHandle": handle, "resumable": True}
-        if self._config.transparent:
-            update["lastConsumedClientMessageIndex"] = str(self._out.last_consumed_index)
-        await self._out.emit({"sessionResumptionUpdate": update})
 
 
 def _scheduling_of(fr: dict[str, Any], response: Any) -> str:
