@@ -38,6 +38,11 @@ def _fake_server(args: argparse.Namespace) -> int:
         go_away_notice=args.go_away_notice,
         text_frames=args.text_frames,
         fault_plan=plan,
+        handshake_timeout=args.handshake_timeout,
+        retain_finished=args.retain_finished,
+        retain_seconds=args.retain_seconds,
+        profile=args.profile,
+        first_response_delay=args.first_response_delay,
     )
     stop = threading.Event()
 
@@ -96,6 +101,21 @@ def build_parser() -> argparse.ArgumentParser:
     fake.add_argument("--drop-rate", type=float, default=0.0)
     fake.add_argument("--error-rate", type=float, default=0.0)
     fake.add_argument("--go-away-rate", type=float, default=0.0)
+    fake.add_argument(
+        "--handshake-timeout", type=float, default=10.0, help="seconds to send a request"
+    )
+    fake.add_argument(
+        "--retain-finished", type=int, default=1000, help="finished sessions remembered"
+    )
+    fake.add_argument(
+        "--retain-seconds", type=float, default=3600.0, help="how long a finished one is kept"
+    )
+    fake.add_argument(
+        "--profile", choices=("dev", "vertex", "3.x"), default="dev", help="service timing"
+    )
+    fake.add_argument(
+        "--first-response-delay", type=float, default=0.0, help="seconds before a reply starts"
+    )
     fake.set_defaults(handler=_fake_server)
     return parser
 

@@ -18,7 +18,7 @@ import random
 
 import attrs
 
-__all__ = ["FaultEvent", "FaultPlan"]
+__all__ = ["FaultEvent", "FaultInjector", "FaultPlan"]
 
 
 @attrs.frozen
@@ -69,3 +69,32 @@ class FaultEvent:
     kind: str
     parameter: float = 0.0
     planned: bool = False
+
+
+class FaultInjector:
+    """One connection's side of the fault plans: its seeded stream and its fault count.
+
+    The stream restarts when the plan is replaced (``server.set_fault_plan``), so a
+    connection's faults depend only on the plan, its number and its messages.
+    """
+
+    def __init__(self, connection_number: int) -> None:
+        self._number = connection_number
+        self._rng: random.Random | None = None
+        self._plan: FaultPlan | None = None
+        #: Planned faults applied so far on this connection.
+        self.applied = 0
+
+    def draw(self, plan: FaultPlan | None, *, messages: int | None) -> tuple[str, float] | None:
+        """One draw of ``plan``; ``messages`` = client messages after setup (None: a tick)."""
+        if plan is None or self.applied >= plan.max_faults:
+            return None
+        if messages is not None and messages <= plan.grace_messages:
+            return None
+        if self._rng is None or self._plan is not plan:
+            self._rng = plan.rng(self._number)
+            self._plan = plan
+        drawn = plan.draw(self._rng)
+        if drawn is not None:
+            self.applied += 1
+        return drawn

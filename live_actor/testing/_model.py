@@ -35,8 +35,8 @@ import attrs
 import orjson
 
 __all__ = [
+    "DeclaredFunction",
     "FunctionCallRequest",
-    "FunctionDeclaration",
     "Reply",
     "Responder",
     "ScriptedResponder",
@@ -46,8 +46,13 @@ __all__ = [
 
 
 @attrs.frozen
-class FunctionDeclaration:
-    """A function declared in ``setup.tools[].functionDeclarations`` (or contextUpdate)."""
+class DeclaredFunction:
+    """A function the session declared (``setup.tools[].functionDeclarations`` or a
+    ``contextUpdate``), as the fake's model sees it.
+
+    Named apart from the wire class ``live_actor.FunctionDeclaration`` on purpose:
+    this is the fake's reduced view (name, behaviour, description), not the wire shape.
+    """
 
     name: str
     behavior: str = "BLOCKING"
@@ -83,7 +88,7 @@ class TurnContext:
 
     history: Sequence[Mapping[str, Any]]
     user_text: str
-    functions: Mapping[str, FunctionDeclaration]
+    functions: Mapping[str, DeclaredFunction]
     response_modality: str
     system_instruction: str
     session_id: str
@@ -193,7 +198,7 @@ class ScriptedResponder(Responder):
 
     @staticmethod
     def _calls(
-        text: str, functions: Mapping[str, FunctionDeclaration]
+        text: str, functions: Mapping[str, DeclaredFunction]
     ) -> list[FunctionCallRequest]:
         low = text.lower()
         calls = []

@@ -20,23 +20,25 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import ssl
 import threading
 from collections.abc import Callable, Iterable
 from types import TracebackType
-from typing import Any, Literal, Self, TypeVar
+from typing import Any, Self, TypeVar
 
 import anyio
+import attrs
 import sniffio
 import trio
 
+from ._bridge import LoopBridge
 from ._conn import ServerConnection
-from ._core import Core
 from ._faults import FaultEvent, FaultPlan
-from ._http import serve_stream
 from ._ledger import LedgerEntry
-from ._model import Responder, ScriptedResponder
-from ._session import Session
-from ._setup import DEFAULT_MODELS
+from ._listener import Listener
+from ._registry import Registry
+from ._session import FakeSession
+from ._settings import FakeServerSettings
 
 __all__ = ["FakeLiveServer"]
 
@@ -75,29 +77,49 @@ class FakeLiveServer:
     Parameters (all keyword-only):
 
     * ``host``/``port``: bind address (port 0 = pick a free port).
-    * ``api_keys``: accepted API keys (None = any non-empty key).
-      ``bearer_tokens``: accepted Vertex bearer tokens (None = any non-empty).
-    * ``extra_models``: model ids accepted besides the built-in Live models.
-    * ``responder``: the model behaviour (default :class:`ScriptedResponder`).
-    * ``text_frames``: send JSON in text frames (default: binary, like the service).
-    * ``chunk_delay``: seconds between streamed chunks (0 = only yield).
-      ``words_per_chunk``: words per text chunk. ``output_char_ms``: audio ms per
-      UTF-8 byte of reply text.
-    * ``connection_lifetime`` (default 600 s, None = unlimited), ``go_away_notice``
-      (60 s), ``go_away_cut`` ("close" = 1000 after the notice, "drop" = abrupt).
-    * ``handle_ttl``: resumption handle validity (default 2 h).
-    * ``session_limit_audio`` (900 s) / ``session_limit_video`` (120 s): session
-      duration limits without ``contextWindowCompression`` (None = unlimited).
-    * ``fault_plan``: a seeded :class:`FaultPlan` applied to every connection.
-    * ``reject_auth_at_upgrade``: refuse bad credentials with HTTP 401/403 at the
-      upgrade instead of close 1008 after the first message.
-    * ``record_sent``: keep every server message in ``connection.sent`` (tests).
-    * ``max_message_size``: larger client messages close with 1009.
-    * ``close_timeout``: how long a server close waits for the client's close frame.
-    * ``ledger_media``: keep audio/video payloads in ledger entries (default: the
-      ``data`` field is replaced by ``byteCount`` so long chaos runs stay small).
-    * ``max_handles``: resumption handles kept valid per session (oldest expire first).
+    * ``fault_plan``: a seeded :class:`FaultPlan` applied to every connection
+      (replaceable at runtime with :meth:`set_fault_plan`).
     * ``clock``: a trio clock for the server loop (e.g. ``trio.testing.MockClock()``).
+    * ``ssl_context``: a server-side :class:`ssl.SSLContext` (certificate loaded):
+      the server then speaks TLS only, and :attr:`url`/:meth:`live_url` are
+      ``wss://``, :attr:`http_url` ``https://``.
+    * ``extra_models``: model ids accepted besides the built-in Live models.
+    * ``settings``: a prebuilt :class:`FakeServerSettings`; the remaining keywords
+      override its fields (or the defaults):
+
+      * ``api_keys``: accepted API keys (None = any non-empty key).
+        ``bearer_tokens``: accepted Vertex bearer tokens (None = any non-empty).
+      * ``responder``: the model behaviour (default :class:`ScriptedResponder`).
+      * ``text_frames``: send JSON in text frames (default: binary, like the service).
+      * ``chunk_delay``: seconds between streamed chunks (0 = only yield).
+        ``words_per_chunk``: words per text chunk. ``output_char_ms``: audio ms per
+        UTF-8 byte of reply text.
+      * ``connection_lifetime`` (default 600 s, None = unlimited), ``go_away_notice``
+        (60 s), ``go_away_cut`` ("close" = 1000 after the notice, "drop" = abrupt).
+      * ``handle_ttl``: resumption handle validity (default 2 h).
+      * ``session_limit_audio`` (900 s) / ``session_limit_video`` (120 s): session
+        duration limits without ``contextWindowCompression`` (None = unlimited).
+      * ``reject_auth_at_upgrade``: refuse bad credentials with HTTP 401/403 at the
+        upgrade instead of close 1008 after the first message.
+      * ``record_sent``: keep every server message in ``connection.sent`` (tests).
+      * ``max_message_size``: larger client messages close with 1009.
+      * ``close_timeout``: how long a server close waits for the client's close frame.
+      * ``ledger_media``: keep audio/video payloads in ledger entries (default: the
+        ``data`` field is replaced by ``byteCount`` so long chaos runs stay small).
+      * ``max_handles``: resumption handles kept valid per session (oldest expire first).
+      * ``handshake_timeout`` (10 s): time a TCP connection has to send a complete
+        request (head and REST body; also an idle keep-alive); ``max_pending_handshakes``
+        (256): connections waiting for their request at once, the oldest is closed
+        beyond it.  ``max_header_bytes`` (16 KiB, else 431) and ``max_rest_body``
+        (1 MiB, else 413).  Refusals are counted in :attr:`http_refusals`.  With a
+        ``clock`` the request deadline is off (virtual time would cut real clients).
+      * ``retain_finished`` (1000) / ``retain_seconds`` (1 h): finished sessions and
+        closed connections beyond this count or age are forgotten (see :attr:`pruned`).
+      * ``profile``: the service timing to reproduce, ``"dev"`` (default),
+        ``"vertex"`` or ``"3.x"`` (see ``_profiles``); ``first_response_delay``: server
+        seconds from a turn's start to its first output; ``busy_resumption_update``:
+        ``"empty"`` (``{}``, default) or ``"resumable_false"`` (the fake's older
+        ``{"resumable": false}``); ``seed``: the seed of its random timing.
     """
 
     def __init__(
@@ -105,61 +127,33 @@ class FakeLiveServer:
         *,
         host: str = "127.0.0.1",
         port: int = 0,
-        api_keys: Iterable[str] | None = None,
-        bearer_tokens: Iterable[str] | None = None,
-        extra_models: Iterable[str] = (),
-        responder: Responder | None = None,
-        text_frames: bool = False,
-        chunk_delay: float = 0.01,
-        words_per_chunk: int = 3,
-        output_char_ms: float = 20.0,
-        connection_lifetime: float | None = 600.0,
-        go_away_notice: float = 60.0,
-        go_away_cut: Literal["close", "drop"] = "close",
-        handle_ttl: float = 7200.0,
-        session_limit_audio: float | None = 900.0,
-        session_limit_video: float | None = 120.0,
         fault_plan: FaultPlan | None = None,
-        reject_auth_at_upgrade: bool = False,
-        record_sent: bool = False,
-        max_message_size: int = 16 * 1024 * 1024,
-        close_timeout: float = 2.0,
-        ledger_media: bool = False,
-        max_handles: int = 64,
         clock: trio.abc.Clock | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+        extra_models: Iterable[str] = (),
+        settings: FakeServerSettings | None = None,
+        **knobs: Any,
     ) -> None:
+        base = settings or FakeServerSettings()
+        if extra_models:
+            knobs["known_models"] = base.known_models | frozenset(extra_models)
+        self.settings: FakeServerSettings = attrs.evolve(base, **knobs)
+        """The frozen behaviour of this server."""
         self.host = host
         self._requested_port = port
         self._port: int | None = None
         self._clock = clock
-        self._core = Core(
-            api_keys=frozenset(api_keys) if api_keys is not None else None,
-            bearer_tokens=frozenset(bearer_tokens) if bearer_tokens is not None else None,
-            known_models=frozenset(DEFAULT_MODELS) | frozenset(extra_models),
-            responder=responder or ScriptedResponder(),
-            text_frames=text_frames,
-            chunk_delay=chunk_delay,
-            words_per_chunk=words_per_chunk,
-            output_char_ms=output_char_ms,
-            connection_lifetime=connection_lifetime,
-            go_away_notice=go_away_notice,
-            go_away_cut=go_away_cut,
-            handle_ttl=handle_ttl,
-            session_limit_audio=session_limit_audio,
-            session_limit_video=session_limit_video,
+        self._listener = Listener(
+            self.settings,
             fault_plan=fault_plan,
-            reject_auth_at_upgrade=reject_auth_at_upgrade,
-            record_sent=record_sent,
-            max_message_size=max_message_size,
-            close_timeout=close_timeout,
-            ledger_media=ledger_media,
-            max_handles=max_handles,
+            ssl_context=ssl_context,
+            virtual_clock=clock is not None,
         )
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
         self._stop_event: trio.Event | None = None
         self._startup_error: BaseException | None = None
-        self.errors: list[BaseException] = self._core.errors
+        self.errors: list[BaseException] = self._listener.registry.errors
         """Unexpected exceptions inside the server (a healthy run leaves this empty).
 
         A connection whose handling raised is closed with 1011 "Internal error
@@ -186,7 +180,7 @@ class FakeLiveServer:
         thread = self._thread
         if thread is None:
             return
-        token = self._core.token
+        token = self._listener.bridge.token
         if token is not None and self._stop_event is not None:
             with contextlib.suppress(trio.RunFinishedError):
                 token.run_sync_soon(self._stop_event.set)
@@ -227,31 +221,20 @@ class FakeLiveServer:
             self._ready.set()
 
     async def _main(self) -> None:
-        core = self._core
-        core.bind_loop()
+        listener = self._listener
+        listener.bridge.bind_loop()
         self._stop_event = trio.Event()
         async with trio.open_nursery() as nursery:
             listeners = await nursery.start(
                 functools.partial(trio.serve_tcp, host=self.host),
-                self._handle,
+                listener.handle_tcp,
                 self._requested_port,
             )
             self._port = listeners[0].socket.getsockname()[1]
             self._ready.set()
             await self._stop_event.wait()
-            open_conns = [c for c in core.connections if c.is_open]
-            for conn in open_conns:
-                conn._request_close(1001, "Server shutting down.")
-            with trio.move_on_after(0.5):
-                for conn in open_conns:
-                    await conn.wait_closed_in_server()
+            await listener.close_all()
             nursery.cancel_scope.cancel()
-
-    async def _handle(self, stream: trio.SocketStream) -> None:
-        try:
-            await serve_stream(self._core, stream)
-        except Exception as exc:
-            self._core.internal_error(exc)
 
     # ------------------------------------------------------------ addresses
 
@@ -264,13 +247,15 @@ class FakeLiveServer:
 
     @property
     def url(self) -> str:
-        """WebSocket base URL, e.g. ``ws://127.0.0.1:PORT`` (append a path)."""
-        return f"ws://{self._host_for_url}:{self.port}"
+        """WebSocket base URL, e.g. ``ws://127.0.0.1:PORT`` (``wss://`` with TLS)."""
+        scheme = "ws" if self._listener.ssl_context is None else "wss"
+        return f"{scheme}://{self._host_for_url}:{self.port}"
 
     @property
     def http_url(self) -> str:
-        """REST base URL, e.g. ``http://127.0.0.1:PORT``."""
-        return f"http://{self._host_for_url}:{self.port}"
+        """REST base URL, e.g. ``http://127.0.0.1:PORT`` (``https://`` with TLS)."""
+        scheme = "http" if self._listener.ssl_context is None else "https"
+        return f"{scheme}://{self._host_for_url}:{self.port}"
 
     @property
     def _host_for_url(self) -> str:
@@ -289,48 +274,74 @@ class FakeLiveServer:
     # ------------------------------------------------------------ inspection
 
     @property
-    def connections(self) -> list[ServerConnection]:
-        """Every WebSocket connection so far, in accept order (``number`` = index + 1)."""
-        return list(self._core.connections)
+    def _registry(self) -> Registry:
+        return self._listener.registry
 
     @property
-    def sessions(self) -> list[Session]:
+    def _bridge(self) -> LoopBridge:
+        return self._listener.bridge
+
+    @property
+    def connections(self) -> list[ServerConnection]:
+        """Every WebSocket connection so far, in accept order (``number`` = index + 1)."""
+        return list(self._listener.connections)
+
+    @property
+    def sessions(self) -> list[FakeSession]:
         """Every session so far, in creation order."""
-        return list(self._core.sessions.values())
+        return list(self._registry.sessions.values())
 
-    def session(self, session_id: str) -> Session:
+    def session(self, session_id: str) -> FakeSession:
         """The session with this stable id (``KeyError`` if unknown)."""
-        return self._core.sessions[session_id]
+        return self._registry.sessions[session_id]
 
-    def session_for_handle(self, handle: str) -> Session:
+    def session_for_handle(self, handle: str) -> FakeSession:
         """The session a resumption handle belongs to (``KeyError`` if unknown/dead)."""
-        return self._core.handles[handle].session
+        return self._registry.handles[handle].session
 
     def ledger(self, session_id: str) -> list[LedgerEntry]:
         """Every client message received in the session, across its connections."""
         return self.session(session_id).received
 
     @property
+    def http_refusals(self) -> dict[str, int]:
+        """TCP connections the HTTP layer ended before any WebSocket, by reason.
+
+        ``handshake_timeout`` (request not complete within ``handshake_timeout``),
+        ``handshake_evicted`` (more than ``max_pending_handshakes`` waiting),
+        ``headers_too_large`` (431), ``body_too_large`` (413), ``bad_request`` (400).
+        """
+        return dict(self._listener.admission.counts)
+
+    @property
+    def pruned(self) -> dict[str, int]:
+        """What the retention bounds forgot so far: ``sessions`` and ``connections``."""
+        return {
+            "sessions": self._registry.pruned_sessions,
+            "connections": self._listener.pruned_connections,
+        }
+
+    @property
     def faults(self) -> list[FaultEvent]:
         """Faults applied so far (injected and planned), in order."""
-        return list(self._core.faults)
+        return list(self._registry.faults)
 
     @property
     def fault_plan(self) -> FaultPlan | None:
         """The active fault plan (applies to new draws on every connection)."""
-        return self._core.fault_plan
+        return self._registry.fault_plan
 
     def set_fault_plan(self, plan: FaultPlan | None) -> None:
         """Replace the fault plan at runtime (None disables random faults)."""
 
         def apply() -> None:
-            self._core.fault_plan = plan
+            self._registry.fault_plan = plan
 
-        self._core.call(apply)
+        self._bridge.call(apply)
 
     def current_time(self) -> float:
         """The server loop's clock (``trio.current_time()`` in the server thread)."""
-        return self._core.call(trio.current_time)
+        return self._bridge.call(trio.current_time)
 
     def advance_time(self, seconds: float) -> None:
         """Jump the server's ``MockClock`` forward (only with ``clock=MockClock()``)."""
@@ -338,15 +349,15 @@ class FakeLiveServer:
         jump = getattr(clock, "jump", None)
         if jump is None:
             raise RuntimeError("advance_time needs clock=trio.testing.MockClock()")
-        self._core.call(lambda: jump(seconds))
+        self._bridge.call(lambda: jump(seconds))
 
     def create_token(self, **body: Any) -> str:
         """Create an ephemeral token without REST (camel/snake body fields); returns its name."""
 
         def create() -> str:
-            return self._core.tokens.create(body, self._core.now_wall()).name
+            return self._registry.tokens.create(body, self._bridge.now_wall()).name
 
-        return self._core.call(create)
+        return self._bridge.call(create)
 
     # ------------------------------------------------------------ waiting
 
@@ -359,14 +370,14 @@ class FakeLiveServer:
         while True:
             event = anyio.Event()
             waker = _loop_waker(event)
-            self._core.add_waker(waker)
+            self._bridge.add_waker(waker)
             try:
                 result = predicate()
                 if result:
                     return result
                 await event.wait()
             finally:
-                self._core.remove_waker(waker)
+                self._bridge.remove_waker(waker)
 
     def wait_for_sync(self, predicate: Callable[[], T | None], timeout: float = 10.0) -> T:
         """Blocking form of :meth:`wait_for`, for threads without an event loop."""
@@ -376,19 +387,20 @@ class FakeLiveServer:
             with cond:
                 cond.notify_all()
 
-        self._core.add_waker(waker)
+        self._bridge.add_waker(waker)
         try:
             with cond:
                 result = cond.wait_for(predicate, timeout)
         finally:
-            self._core.remove_waker(waker)
+            self._bridge.remove_waker(waker)
         if not result:
             raise TimeoutError("condition not met in time")
         return result
 
     def _nth_ready(self, n: int) -> ServerConnection | None:
-        ready = [c for c in self._core.connections if c.session is not None]
-        return ready[n - 1] if len(ready) >= n else None
+        index = n - 1 - self._listener.pruned_ready  # forgotten by retention
+        ready = [c for c in self._listener.connections if c.session is not None]
+        return ready[index] if 0 <= index < len(ready) else None
 
     async def wait_for_connection(self, n: int = 1) -> ServerConnection:
         """Wait until ``n`` connections completed setup; return the ``n``-th (1-based)."""

@@ -1,8 +1,8 @@
-"""Validation of ``setup`` and the constants of the service's refusals.
+"""Validation of ``setup``: what a setup may say, and what the fake keeps of it.
 
 Why a separate module: the refusal rules are the part of the fake that client code
 is tested against (fatal 1007/1008 must never be retried), so they are written down
-in one place with the exact reason texts.
+in one place (reason texts in ``_refusals``, per-model rules in ``_models``).
 
 Rules (checked in this order; the first failure closes the socket):
 
@@ -14,6 +14,8 @@ Rules (checked in this order; the first failure closes the socket):
   `<name>` was not found or your project does not have access to it."``)
 * native-audio model (id contains ``native-audio``) with TEXT ⇒ **1007** ``"The
   requested combination of response modalities (TEXT) is not supported by the model"``
+* the model's own rules (``_models``: gemini-3.8 thinking, proactivity, affective
+  dialog, audio only) ⇒ **1007**
 """
 
 from __future__ import annotations
@@ -23,21 +25,34 @@ from typing import Any, Final
 
 import attrs
 
-from ._model import FunctionDeclaration
+from ._model import DeclaredFunction
+from ._models import ModelRules, check_setup_for_model, rules_for
+from ._refusals import (
+    BAD_HANDLE,
+    INTERNAL,
+    INVALID_ARGUMENT,
+    MANUAL_ACTIVITY,
+    SESSION_LIMIT,
+    VOICE_CONSENT,
+    Reject,
+    invalid,
+)
 from ._vad import DEFAULT_PREFIX_MS, DEFAULT_SILENCE_MS, VadSettings
 from ._wire import parse_int
 
 __all__ = [
+    "BAD_HANDLE",
     "DEFAULT_MODELS",
     "INTERNAL",
     "INVALID_ARGUMENT",
+    "MANUAL_ACTIVITY",
+    "SESSION_LIMIT",
+    "VOICE_CONSENT",
     "Reject",
+    "ReplicatedVoice",
     "SessionConfig",
     "parse_setup",
 ]
-
-INVALID_ARGUMENT: Final = "Request contains an invalid argument."
-INTERNAL: Final = "Internal error occurred."
 
 DEFAULT_MODELS: Final = (
     "gemini-2.0-flash-exp",
@@ -52,6 +67,8 @@ DEFAULT_MODELS: Final = (
     "gemini-2.5-flash-exp-native-audio-thinking-dialog",
     "gemini-2.5-flash-live-preview",
     "gemini-3.1-flash-live-preview",
+    "gemini-3.8-live",
+    "gemini-3.8-live-extended-thinking",
 )
 
 SETUP_FIELDS: Final = frozenset(
@@ -110,20 +127,6 @@ DEFAULT_TURN_COVERAGE: Final = "TURN_INCLUDES_ONLY_ACTIVITY"
 MODALITIES: Final = frozenset({"TEXT", "AUDIO", "IMAGE", "MODALITY_UNSPECIFIED"})
 
 
-class Reject(Exception):
-    """Close the connection with ``code`` and ``reason`` (a refusal the service would make)."""
-
-    def __init__(self, code: int, reason: str) -> None:
-        super().__init__(f"{code} {reason}")
-        self.code = code
-        self.reason = reason
-
-
-def invalid() -> Reject:
-    """The generic 1007 refusal."""
-    return Reject(1007, INVALID_ARGUMENT)
-
-
 @attrs.define
 class SessionConfig:
     """A validated setup, reduced to what the fake's behaviour depends on."""
@@ -132,7 +135,7 @@ class SessionConfig:
     model_id: str
     modality: str
     system_instruction: str
-    functions: dict[str, FunctionDeclaration]
+    functions: dict[str, DeclaredFunction]
     resumption: bool
     resume_handle: str | None
     transparent: bool
@@ -145,6 +148,11 @@ class SessionConfig:
     output_transcription: bool
     compression: bool
     include_thoughts: bool
+    #: ``historyConfig.initialHistoryInClientContent``: clientContent seeds history first.
+    initial_history: bool
+    #: ``speechConfig.voiceConfig.replicatedVoiceConfig`` (None: a prebuilt voice).
+    voice: ReplicatedVoice | None
+    rules: ModelRules
     raw: dict[str, Any]
 
 
@@ -208,13 +216,24 @@ def content_text(content: Any) -> str:
     )
 
 
-def parse_tools(tools: Any) -> dict[str, FunctionDeclaration]:
-    """Function declarations of a ``tools`` list (other tool kinds are accepted, unused)."""
+@attrs.frozen
+class ReplicatedVoice:
+    """A replicated voice asked for by a setup: with consent audio, or its signature."""
+
+    consent_audio: bool
+    signature: str | None
+
+
+def parse_tools(tools: Any, default_behavior: str = "BLOCKING") -> dict[str, DeclaredFunction]:
+    """Function declarations of a ``tools`` list (other tool kinds are accepted, unused).
+
+    ``default_behavior`` is the model's behaviour for a declaration without one.
+    """
     if tools is None:
         return {}
     if not isinstance(tools, list):
         raise invalid()
-    functions: dict[str, FunctionDeclaration] = {}
+    functions: dict[str, DeclaredFunction] = {}
     for tool in tools:
         tool = _obj(tool)
         decls = tool.get("functionDeclarations")
@@ -227,12 +246,25 @@ def parse_tools(tools: Any) -> dict[str, FunctionDeclaration]:
             name = decl.get("name")
             if not isinstance(name, str) or not name:
                 raise invalid()
-            behavior = _enum(decl, "behavior", "BLOCKING")
+            behavior = _enum(decl, "behavior", default_behavior)
             description = decl.get("description") or ""
             if not isinstance(description, str):
                 raise invalid()
-            functions[name] = FunctionDeclaration(name, behavior, description)
+            functions[name] = DeclaredFunction(name, behavior, description)
     return functions
+
+
+def _replicated_voice(speech: dict[str, Any]) -> ReplicatedVoice | None:
+    replicated = _obj(_obj(speech.get("voiceConfig")).get("replicatedVoiceConfig"))
+    if not replicated:
+        return None
+    consent = replicated.get("consentAudio")
+    if consent is not None and not isinstance(consent, str):
+        raise invalid()
+    signature = _obj(replicated.get("voiceConsentSignature")).get("signature")
+    if signature is not None and not isinstance(signature, str):
+        raise invalid()
+    return ReplicatedVoice(consent_audio=bool(consent), signature=signature or None)
 
 
 def model_id_of(model: str) -> str:
@@ -272,7 +304,7 @@ def parse_setup(
     for key in ("maxOutputTokens", "seed", "candidateCount"):
         _int(gen.get(key), 0)
     _enum(gen, "mediaResolution", "")
-    _obj(gen.get("speechConfig"))
+    voice = _replicated_voice(_obj(gen.get("speechConfig")))
     thinking = _obj(gen.get("thinkingConfig"))
     _enum(thinking, "thinkingLevel", "")
     _int(thinking.get("thinkingBudget"), 0)
@@ -281,7 +313,8 @@ def parse_setup(
 
     system = setup.get("systemInstruction")
     system_text = "" if system is None else content_text(system)
-    functions = parse_tools(setup.get("tools"))
+    rules = rules_for(model_id_of(model))
+    functions = parse_tools(setup.get("tools"), rules.default_behavior)
 
     ric = _obj(setup.get("realtimeInputConfig"))
     aad = _obj(ric.get("automaticActivityDetection"))
@@ -313,8 +346,8 @@ def parse_setup(
     output_tr = setup.get("outputAudioTranscription")
     _obj(input_tr)
     _obj(output_tr)
-    _obj(setup.get("proactivity"))
-    _obj(setup.get("historyConfig"))
+    _bool(_obj(setup.get("proactivity")).get("proactiveAudio"))
+    initial_history = _bool(_obj(setup.get("historyConfig")).get("initialHistoryInClientContent"))
 
     model_id = model_id_of(model)
     if model_id not in known_models:
@@ -334,6 +367,7 @@ def parse_setup(
             1007,
             "The requested combination of response modalities (TEXT) is not supported by the model",
         )
+    check_setup_for_model(setup, rules, modality)
     return SessionConfig(
         model=model,
         model_id=model_id,
@@ -350,5 +384,9 @@ def parse_setup(
         output_transcription=output_tr is not None,
         compression=cwc_raw is not None,
         include_thoughts=include_thoughts,
+        initial_history=initial_history,
+        voice=voice,
+        rules=rules,
         raw=setup,
     )
+

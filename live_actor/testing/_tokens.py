@@ -13,6 +13,9 @@ Semantics implemented (from the SDK docstrings and the public docs):
   token (a locked path the token leaves unset is removed from the client's setup).
   ``sessionResumption.handle`` is never locked, so resumption works with any token.
 
+Retention: expired tokens are forgotten (when a connection closes or a session
+starts), and at most ``MAX_TOKENS`` are kept (oldest forgotten first).
+
 Times are wall-clock datetimes derived from the server loop clock, so virtual time
 applies to tokens too.
 """
@@ -32,6 +35,8 @@ from ._wire import camelize, parse_int
 __all__ = ["EphemeralToken", "TokenError", "TokenStore"]
 
 MAX_AHEAD: Final = dt.timedelta(hours=20)
+#: Tokens a server remembers at most (the oldest is forgotten first).
+MAX_TOKENS: Final = 10_000
 
 
 class TokenError(ValueError):
@@ -138,6 +143,14 @@ class TokenStore:
         """Look a token up by its full name (``auth_tokens/...``)."""
         return self._tokens.get(name)
 
+    def __len__(self) -> int:
+        return len(self._tokens)
+
+    def prune(self, now: dt.datetime) -> None:
+        """Forget expired tokens (a session opened with one keeps its own reference)."""
+        for name in [n for n, t in self._tokens.items() if t.expire_time <= now]:
+            del self._tokens[name]
+
     def create(self, body: Any, now: dt.datetime) -> EphemeralToken:
         """Create a token from a REST body (camel or snake case)."""
         if body is None:
@@ -183,4 +196,6 @@ class TokenStore:
             field_mask=mask,
         )
         self._tokens[name] = token
+        while len(self._tokens) > MAX_TOKENS:
+            del self._tokens[next(iter(self._tokens))]
         return token

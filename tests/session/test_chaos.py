@@ -20,7 +20,7 @@ from live_actor import (
     SessionOptions,
     Supervisor,
 )
-from live_actor.testing import FakeLiveServer, FaultPlan, Session
+from live_actor.testing import FakeLiveServer, FakeSession, FaultPlan
 
 pytestmark = pytest.mark.anyio
 
@@ -157,7 +157,7 @@ async def test_chaos_gemini_api_loses_nothing() -> None:
     print(f"gemini chaos: {sessions * MESSAGES} control messages, {duplicates} repeated")
 
 
-def _session_of(server: FakeLiveServer, number: int) -> Session | None:
+def _session_of(server: FakeLiveServer, number: int) -> FakeSession | None:
     """The server session that client session ``number`` drives (by its texts)."""
     prefix = f"s{number} "
     for session in server.sessions:

@@ -66,7 +66,7 @@ async def test_blocking_round_trip(server: FakeLiveServer) -> None:
         assert call["id"].startswith("function-call-")
         # while the call is pending the session is not resumable
         updates = [m for m in before if "sessionResumptionUpdate" in m]
-        assert updates[-1]["sessionResumptionUpdate"] == {"resumable": False}
+        assert updates[-1]["sessionResumptionUpdate"] == {}  # dev profile: busy = {}
         await ws.send(respond(call["id"], {"temp_c": 21}))
         after = await ws.turn()
         update = await ws.recv()
@@ -158,7 +158,7 @@ async def test_non_blocking_when_idle(server: FakeLiveServer) -> None:
         first = await ws.turn()
         assert texts(msgs + first) == "Calling get_weather."
         pending = await ws.recv()
-        assert pending["sessionResumptionUpdate"] == {"resumable": False}
+        assert pending["sessionResumptionUpdate"] == {}  # not resumable (dev: empty)
         await ws.send(respond(call_id, "rain", scheduling="WHEN_IDLE"))
         assert 'get_weather returned "rain".' in texts(await ws.turn())
 
@@ -169,7 +169,7 @@ async def test_non_blocking_silent(server: FakeLiveServer) -> None:
         msgs = await ask(ws, "get_weather")
         call_id = msgs[-1]["toolCall"]["functionCalls"][0]["id"]
         await ws.turn()
-        await ws.recv()  # resumable: false
+        await ws.recv()  # busy update {}
         await ws.send(respond(call_id, "snow", scheduling="SILENT"))
         update = await ws.recv()
         # nothing spoken; the result is in context and the session is resumable again
