@@ -151,8 +151,6 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
             timeline.append(event)
         if page is not None:
             page.add(event, matched)
-    if stats.no_timestamp:
-        print(f"live-actor logs: warning: {_no_timestamp_warning(stats)}", file=sys.stderr)
     shown = sorted(
         (s for s in summarizer.sessions.values() if s.matched),
         key=lambda s: (s.first_seen or 0.0, s.session_id),
@@ -160,6 +158,8 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
     if not shown:
         _error(args, _nothing_message(args, stats, summarizer))
         return 1
+    if stats.no_timestamp:
+        print(f"live-actor logs: warning: {_no_timestamp_warning(stats)}", file=sys.stderr)
     if page is not None:
         page.write(args.html, summaries=shown, stats=stats, summarizer=summarizer)
         print(f"wrote {args.html} ({len(shown)} sessions)", file=sys.stderr)

@@ -74,8 +74,8 @@ class _Lane:
     session_id: str
     #: (t, name, connection, kind) of the events that open and end connections.
     bar_events: list[tuple[float, str, Any, Any]] = attrs.Factory(list)
-    #: (t, name, connection, level, fields) of the events drawn as marks.
-    marks: list[tuple[float, str, Any, str, dict[str, Any]]] = attrs.Factory(list)
+    #: (t, name, connection, level, fields as JSON) of the events drawn as marks.
+    marks: list[tuple[float, str, Any, str, orjson.Fragment]] = attrs.Factory(list)
     marks_left_out: int = 0
 
 
@@ -117,7 +117,10 @@ class PageCollector:
             self.marks_left_out += 1
             return
         fields = {k: _compact(v) for k, v in event.items() if k not in COMMON_KEYS}
-        lane.marks.append((moment, name, connection, str(event.get("level")), fields))
+        # kept serialised, as str (orjson's bytes keep a 1 KiB+ buffer): a fraction of
+        # the dict's memory, and written as is
+        blob = orjson.Fragment(orjson.dumps(fields, default=str).decode())
+        lane.marks.append((moment, name, connection, str(event.get("level")), blob))
         self.marks_total += 1
 
     # ----------------------------------------------------------------- output
@@ -215,24 +218,27 @@ class PageCollector:
         summarizer: Summarizer,
         title: str = "live_actor sessions",
     ) -> None:
-        """Write the page to *path* (replaced atomically)."""
+        """Write the page to *path* (replaced atomically), piece by piece: the data block
+        is the only large one and is written once."""
         data = orjson.dumps(self._data(summaries, stats, summarizer), default=str)
         # JSON inside <script>: "</" could close the element, so it is escaped.
-        data_text = data.decode().replace("</", "<\\/")
+        data = data.replace(b"</", b"<\\/")
         assets = resources.files(__package__).joinpath("assets")
         css = assets.joinpath("timeline.css").read_text(encoding="utf-8")
         script = assets.joinpath("timeline.js").read_text(encoding="utf-8")
         template = assets.joinpath("timeline.html").read_text(encoding="utf-8")
         generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-        page = (
-            template.replace("{{title}}", html.escape(title))
+        head, tail = template.split("{{data}}")
+        head = (
+            head.replace("{{title}}", html.escape(title))
             .replace("{{generated}}", generated)
             .replace("{{css}}", css)
-            .replace("{{script}}", script)
-            .replace("{{data}}", data_text)  # last: log text may contain "{{...}}"
         )
+        tail = tail.replace("{{script}}", script)
         target = os.fspath(path)
         partial = target + ".partial"
-        with open(partial, "w", encoding="utf-8") as stream:
-            stream.write(page)
+        with open(partial, "wb") as stream:
+            stream.write(head.encode())
+            stream.write(data)
+            stream.write(tail.encode())
         os.replace(partial, target)

@@ -216,17 +216,20 @@ class _Followed:
             out.append(None)
         return out
 
-    def check_rotation(self) -> None:
-        """Reopen after a rotation (new inode) or rewind after a truncation."""
+    def check_rotation(self) -> bool:
+        """Reopen after a rotation (new inode) or rewind after a truncation; True if so."""
         try:
             status = os.stat(self.name)
         except OSError:
-            return  # moved away: keep reading the old file until a new one appears
+            return False  # moved away: keep reading the old file until a new one appears
         if self.stream is None or status.st_ino != self.inode:
             self.reopen()
-        elif status.st_size < self.stream.tell():
+            return self.stream is not None
+        if status.st_size < self.stream.tell():
             self.stream.seek(0)
             self.partial = b""
+            return True
+        return False
 
 
 def follow_lines(
@@ -243,14 +246,19 @@ def follow_lines(
         one.reopen()
         if one.stream is None:
             raise LogInputError(f"cannot read {one.name}: no such file or not readable")
-    while True:
-        got = False
+    try:
+        while True:
+            got = False
+            for one in followed:
+                lines = one.read()
+                if lines:
+                    got = True
+                    yield from lines
+                elif one.check_rotation():
+                    got = True  # read the new or rewound file before sleeping
+            if not got:
+                sleep(poll_interval)
+    finally:
         for one in followed:
-            lines = one.read()
-            if lines:
-                got = True
-                yield from lines
-            else:
-                one.check_rotation()
-        if not got:
-            sleep(poll_interval)
+            if one.stream is not None:
+                one.stream.close()
