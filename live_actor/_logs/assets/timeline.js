@@ -193,7 +193,8 @@
   function fieldRows(fields) {
     return Object.keys(fields).map(function (k) {
       const v = fields[k];
-      const text = v !== null && typeof v === "object" ? JSON.stringify(v) : String(v);
+      const text = v !== null && typeof v === "object" ? JSON.stringify(v)
+        : typeof v === "number" && !Number.isInteger(v) ? String(Number(v.toFixed(4))) : String(v);
       return `<tr><td>${esc(k)}</td><td>${esc(text)}</td></tr>`;
     }).join("");
   }
