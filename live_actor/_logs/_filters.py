@@ -76,6 +76,7 @@ class EventFilter:
     _event_patterns: tuple[str, ...] = attrs.field(init=False, default=())
     _min_level_number: int = attrs.field(init=False, default=0)
     _match_cache: dict[str, bool] = attrs.field(init=False, factory=dict)
+    _model_cache: dict[str, bool] = attrs.field(init=False, factory=dict)
 
     def __attrs_post_init__(self) -> None:
         self._event_patterns = tuple(p for e in self.events for p in _event_patterns(e))
@@ -103,8 +104,12 @@ class EventFilter:
             return False
         if self.models:
             model = str(event.get("model"))
-            if not any(fnmatch.fnmatchcase(model, pattern) for pattern in self.models):
-                return False
+            hit = self._model_cache.get(model)
+            if hit is None:
+                hit = any(fnmatch.fnmatchcase(model, pattern) for pattern in self.models)
+                if len(self._model_cache) < 10_000:
+                    self._model_cache[model] = hit
+            return hit
         return True
 
     def matches(self, event: Mapping[str, Any]) -> bool:
