@@ -76,6 +76,15 @@ def _demo(args: argparse.Namespace) -> int:
     return demo_main(argv)
 
 
+def _add_logs_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``live-actor logs``: summaries, timelines and the timeline page (live_actor._logs)."""
+    from live_actor._logs._command import add_arguments, run
+
+    logs = sub.add_parser("logs", help="summarise live_actor's JSON logs, or draw a timeline")
+    add_arguments(logs)
+    logs.set_defaults(handler=run)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with one subparser per command."""
     parser = argparse.ArgumentParser(prog="live-actor", description=__doc__)
@@ -117,6 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--first-response-delay", type=float, default=0.0, help="seconds before a reply starts"
     )
     fake.set_defaults(handler=_fake_server)
+    _add_logs_command(sub)
     return parser
 
 
