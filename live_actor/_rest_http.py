@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 from urllib.parse import urlsplit, urlunsplit
 
+import anyio
 import httpx
 import orjson
 
@@ -201,27 +202,32 @@ async def request_json(
         headers["content-type"] = "application/json"
         content = orjson.dumps(body)
     secret = _secret_of(credentials)
+    size = 0
+    status = 0
+    chunks: list[bytes] = []
     try:
-        async with client.stream(
-            method,
-            url,
-            params=params,
-            headers=headers,
-            content=content,
-            timeout=httpx.Timeout(request_timeout),
-        ) as response:
-            chunks: list[bytes] = []
-            size = 0
-            async for chunk in response.aiter_bytes():
-                size += len(chunk)
-                if size > MAX_BODY:
-                    raise RestError(
-                        f"{what}: the response body exceeds {MAX_BODY} bytes; refusing it",
-                        status=response.status_code,
-                    )
-                chunks.append(chunk)
-            raw = b"".join(chunks)
-            status = response.status_code
+        # httpx's timeout bounds each network operation; the scope bounds the whole
+        # call, so a server trickling bytes cannot hold it forever either.
+        with anyio.move_on_after(request_timeout) as deadline:
+            async with client.stream(
+                method,
+                url,
+                params=params,
+                headers=headers,
+                content=content,
+                timeout=httpx.Timeout(request_timeout),
+            ) as response:
+                status = response.status_code
+                declared = response.headers.get("content-length", "")
+                if declared.isdigit() and int(declared) > MAX_BODY:
+                    size = int(declared)
+                else:
+                    # Drained to the end even past the bound (and discarded): leaving
+                    # httpx's async generators unfinished would leak them to the GC.
+                    async for chunk in response.aiter_bytes():
+                        size += len(chunk)
+                        if size <= MAX_BODY:
+                            chunks.append(chunk)
     except httpx.TimeoutException as exc:
         raise RestError(
             f"{what} timed out after {request_timeout:g} s ({type(exc).__name__}) "
@@ -233,6 +239,13 @@ async def request_json(
             f"{what} could not reach {redact_url(url)}: {type(exc).__name__}: "
             f"{_scrub(str(exc), secret)}"
         ) from None
+    if deadline.cancelled_caught:
+        raise RestError(f"{what} timed out after {request_timeout:g} s calling {redact_url(url)}")
+    if size > MAX_BODY:
+        raise RestError(
+            f"{what}: the response body exceeds {MAX_BODY} bytes; refusing it", status=status
+        )
+    raw = b"".join(chunks)
     if status >= 400:
         raise _error_from_response(status, raw, what, secret)
     try:

@@ -110,7 +110,7 @@ def _timestamp(
 
 def _setup_json(constraints: LiveConfig | Mapping[str, Any]) -> dict[str, Any]:
     if isinstance(constraints, Mapping):
-        # google-genai's LiveEphemeralParameters as a dict: {"model": ..., "config": ...}
+        # google-genai's LiveConnectConstraints as a dict: {"model": ..., "config": ...}
         from ._genai import live_config_from_genai
 
         unknown = set(constraints) - {"model", "config"}
