@@ -333,14 +333,17 @@ class Chat:
 
 
 def _configure_logging(debug: bool) -> None:
-    """The chat owns the terminal: library logs go to stderr, warnings only unless --debug."""
+    """The chat owns the terminal: library logs go to stderr, errors only unless --debug.
+
+    Warnings (a failed dial, a reconnect) are already shown as status lines.
+    """
     structlog.configure(
         processors=[
             structlog.processors.add_log_level,
             structlog.dev.ConsoleRenderer(colors=False),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(
-            logging.DEBUG if debug else logging.WARNING
+            logging.DEBUG if debug else logging.ERROR
         ),
         logger_factory=structlog.PrintLoggerFactory(sys.stderr),
     )
