@@ -17,7 +17,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import queue
 import sys
+import threading
 from collections.abc import Callable, Mapping
 from typing import Any, Final, TextIO
 
@@ -207,6 +209,45 @@ class _Turns:
             self.done.set()
 
 
+class _LineReader:
+    """Lines from a blocking ``read_line`` (stdin), read in a daemon thread.
+
+    Why not ``anyio.to_thread``: a worker blocked in ``readline`` cannot be
+    cancelled, and asyncio's worker threads are joined at interpreter exit, so a
+    chat that ends by itself (the session gave up) would hang until Enter.  A
+    daemon thread does not hold the process; the bounded queue holds its lines.
+    """
+
+    def __init__(self, read_line: Callable[[], str]) -> None:
+        self._read_line = read_line
+        self._lines: queue.Queue[str] = queue.Queue(maxsize=64)
+        threading.Thread(target=self._run, name="live-actor chat stdin", daemon=True).start()
+
+    def _run(self) -> None:
+        while True:
+            try:
+                line = self._read_line()
+            except (OSError, ValueError, queue.Empty):  # closed or exhausted input
+                line = ""
+            self._lines.put(line)
+            if not line:
+                return
+
+    def _next(self) -> str | None:
+        try:
+            return self._lines.get(timeout=0.25)
+        except queue.Empty:
+            return None
+
+    async def get(self) -> str:
+        """The next line ("" at end of input)."""
+        while True:
+            # Short waits in a worker thread, so cancellation is never held up long.
+            line = await anyio.to_thread.run_sync(self._next)
+            if line is not None:
+                return line
+
+
 class Chat:
     """One interactive session: a receiver task and the input loop."""
 
@@ -220,7 +261,7 @@ class Chat:
     ) -> None:
         self.session = session
         self._stream = out
-        self._read_line = read_line
+        self._lines = _LineReader(read_line)
         self.reply_timeout = reply_timeout
         self.turns = _Turns(self.write)
 
@@ -314,9 +355,7 @@ class Chat:
     async def input_loop(self) -> None:
         while True:
             self.write("you> ")
-            line = await anyio.to_thread.run_sync(
-                self._read_line, abandon_on_cancel=True
-            )
+            line = await self._lines.get()
             if not line:  # end of input
                 self.write("\n")
                 return
@@ -437,10 +476,21 @@ async def run_chat(
             chat.write(
                 f"[connected: session {session.session_id}; /help lists the commands]\n"
             )
+            ended: list[bool] = []
             async with anyio.create_task_group() as tg:
-                tg.start_soon(chat.receive)
+
+                async def receive_until_the_end() -> None:
+                    await chat.receive()
+                    ended.append(True)
+                    tg.cancel_scope.cancel()
+
+                tg.start_soon(receive_until_the_end)
                 await chat.input_loop()
                 tg.cancel_scope.cancel()
+            if ended and session.error is not None:
+                # The supervisor gave up (or the server refused us): say so, exit 1.
+                chat.write(f"[session ended: {session.error}]\n")
+                return 1
         return 0
     finally:
         if server is not None:

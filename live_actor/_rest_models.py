@@ -149,7 +149,7 @@ async def list_models(
     creds = await credentials_for_rest(api_key, credentials)
     url = f"{http_base_url(base_url)}/{api_version}/models"
     models: list[ModelInfo] = []
-    async with _client(client) as http:
+    async with _ClientScope(client) as http:
         token = ""
         for _ in range(MAX_PAGES):
             params = {"pageSize": str(page_size)}
@@ -174,7 +174,7 @@ async def list_models(
     return [m for m in models if m.live] if live_only else models
 
 
-class _client:
+class _ClientScope:
     """``async with``: the caller's client as is, or a fresh one closed afterwards."""
 
     def __init__(self, client: httpx.AsyncClient | None) -> None:

@@ -40,7 +40,7 @@ from ._rest_http import (
     http_base_url,
     request_json,
 )
-from ._rest_models import _client
+from ._rest_models import _ClientScope
 
 __all__ = ["AuthToken", "EphemeralTokenProvider", "create_ephemeral_token", "token_request_body"]
 
@@ -232,7 +232,7 @@ async def create_ephemeral_token(
     )
     creds = await credentials_for_rest(api_key, credentials)
     url = f"{http_base_url(base_url)}/v1alpha/auth_tokens"
-    async with _client(client) as http:
+    async with _ClientScope(client) as http:
         answer = await request_json(
             http, "POST", url, credentials=creds, what="create_ephemeral_token",
             body=body, request_timeout=request_timeout,

@@ -164,3 +164,23 @@ async def test_save_writes_a_24k_wav(server: FakeLiveServer, tmp_path: Path) -> 
     await run_chat(target=target(server), out=term, read_line=term.read_line)  # type: ignore[arg-type]
     with wave.open(str(tmp_path / "r.wav"), "rb") as wav:
         assert wav.getframerate() == 24_000 and wav.getnframes() > 0
+
+
+async def test_a_session_that_ends_stops_the_chat_with_exit_1(server: FakeLiveServer) -> None:
+    term = Terminal()
+    result: list[int] = []
+
+    async def chat() -> None:
+        result.append(await run_chat(
+            target=target(server), out=term, read_line=term.read_line,  # type: ignore[arg-type]
+        ))
+
+    with anyio.fail_after(30):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(chat)
+            await term.wait_for(r"\[connected: session")
+            conn = await server.wait_for_connection(1)
+            conn.close(1008, "Requested entity was not found.")
+            # no more input: the chat must end by itself
+    assert result == [1]
+    assert "[gave up" in term.text() and "[session ended:" in term.text()
