@@ -28,7 +28,7 @@ from ._local_http import local_http
 from .conftest import API_KEY
 
 pytestmark = pytest.mark.anyio
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parent.parent / "data"
 
 
 async def test_lists_exactly_the_live_models(server: FakeLiveServer) -> None:

@@ -27,7 +27,7 @@ from live_actor.testing import FakeLiveServer
 
 from .conftest import API_KEY
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parent.parent / "data"
 NOW = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
 TEXT_MODEL = "gemini-live-2.5-flash-preview"
 
