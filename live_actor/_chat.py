@@ -28,15 +28,23 @@ import anyio.to_thread
 import attrs
 import structlog
 
-from ._auth import CredentialsSource, vertex_credentials
+# Sessions only through the public API: the chat is a user of the library.
+from . import (
+    ConfigError,
+    GaveUp,
+    GoingAway,
+    LiveConfig,
+    Reconnecting,
+    RestartPolicy,
+    Resumed,
+    ServerMessage,
+    SessionHandle,
+    ToolCall,
+    open_session,
+    vertex_credentials,
+)
+from ._auth import CredentialsSource
 from ._chat_audio import WavError, read_wav_for_live, write_wav
-from ._config import LiveConfig
-from ._errors import ConfigError
-from ._events import GaveUp, GoingAway, Reconnecting, Resumed
-from ._handle import SessionHandle
-from ._protocol._messages import ServerMessage, ToolCall
-from ._session import RestartPolicy
-from ._supervisor import open_session
 
 __all__ = ["ChatTarget", "choose_target", "run_chat"]
 

@@ -114,6 +114,8 @@ def test_target_choice_is_honest() -> None:
     assert choose({"GOOGLE_API_KEY": "g", "GEMINI_API_KEY": "x"}).credentials == "g"  # type: ignore[attr-defined]
     assert choose({"GEMINI_API_KEY": "AIzaENV"}, fake=True).fake  # type: ignore[attr-defined]
     assert choose(api_key="k").label == "Gemini API"  # type: ignore[attr-defined]
+    vertex = choose(vertex=True, project="p", location="europe-west4")
+    assert vertex.vertex and callable(vertex.credentials)  # type: ignore[attr-defined]
 
 
 def test_the_console_script_prints_no_traceback() -> None:
