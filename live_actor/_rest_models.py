@@ -25,6 +25,7 @@ import httpx
 from . import _log
 from ._auth import ApiKey, BearerToken, Credentials, CredentialsSource
 from ._errors import ConfigError
+from ._protocol._capabilities import capabilities_for
 from ._rest_http import (
     DEFAULT_TIMEOUT,
     RestAuthError,
@@ -196,11 +197,24 @@ class _ClientScope:
 
 
 def model_kind(model_id: str) -> frozenset[ModelKind]:
-    """The kinds a Live model serves, from its id (native-audio ids say so)."""
-    lowered = model_id.lower()
-    if "native-audio" in lowered or "native_audio" in lowered:
+    """The kinds a Live model serves, from the capability table (``_capabilities``).
+
+    A native-audio model is only ``native_audio``; a model that answers in TEXT
+    serves ``text``, and one that answers in AUDIO without speaking natively
+    (a half-cascade model) ``audio``.  Variants that need extra setup (extended
+    thinking) are never a default.
+    """
+    caps = capabilities_for(model_id)
+    if "extended-thinking" in model_id or caps.thinking == "level_or_budget":
+        return frozenset()
+    if caps.native_audio:
         return frozenset({"native_audio"})
-    return frozenset({"text", "audio"})
+    kinds: set[ModelKind] = set()
+    if "TEXT" in caps.output_modalities:
+        kinds.add("text")
+    if "AUDIO" in caps.output_modalities:
+        kinds.add("audio")
+    return frozenset(kinds)
 
 
 _DATE: Final = re.compile(r"(\d{2})-(\d{4})")

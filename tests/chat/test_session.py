@@ -106,7 +106,7 @@ async def test_key_path_resolves_the_newest_model_and_uses_the_key(
     for line in ("hello", "/quit"):
         term.type(line)
     assert await run_chat(target=target(server), out=term, read_line=term.read_line) == 0  # type: ignore[arg-type]
-    assert "model gemini-2.5-flash-native-audio-preview-12-2025" in term.text()
+    assert "model gemini-3.8-live" in term.text()
     conn = await server.wait_for_connection(1)
     assert conn.headers.get("x-goog-api-key") == KEY
 
@@ -180,7 +180,8 @@ async def test_a_session_that_ends_stops_the_chat_with_exit_1(server: FakeLiveSe
             tg.start_soon(chat)
             await term.wait_for(r"\[connected: session")
             conn = await server.wait_for_connection(1)
-            conn.close(1008, "Requested entity was not found.")
+            # the server ends the session (1000 without goAway): not restarted
+            conn.close(1000, "Session ended by the server.")
             # no more input: the chat must end by itself
     assert result == [1]
     assert "[gave up" in term.text() and "[session ended:" in term.text()

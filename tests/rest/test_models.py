@@ -129,12 +129,14 @@ async def test_a_callers_client_is_used_and_left_open(server: FakeLiveServer) ->
 def test_model_kinds() -> None:
     assert model_kind("gemini-2.5-flash-native-audio-preview-12-2025") == {"native_audio"}
     assert model_kind("gemini-live-2.5-flash-preview") == {"text", "audio"}
+    assert model_kind("gemini-3.8-live") == {"native_audio"}  # audio only (capability table)
+    assert model_kind("gemini-3.8-live-extended-thinking") == set()  # needs thinkingConfig
 
 
 async def test_the_resolver_prefers_the_newest_live_model(server: FakeLiveServer) -> None:
     resolver = ModelResolver()
     native = await resolver.resolve("native_audio", api_key=API_KEY, base_url=server.url)
-    assert native == "gemini-2.5-flash-native-audio-preview-12-2025"
+    assert native == "gemini-3.8-live"
     text = await resolver.resolve("text", api_key=API_KEY, base_url=server.url)
     assert text == "gemini-3.1-flash-live-preview"
     assert await resolver.resolve("audio", api_key=API_KEY, base_url=server.url) == text

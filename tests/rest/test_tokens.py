@@ -178,12 +178,12 @@ async def test_a_supervised_session_resumes_with_fresh_single_use_tokens(
             answer = ""
             while "Ada" not in answer:
                 answer += (await session.receive_turn()).text
-            assert session.connection == 2
+            assert session.connection_number == 2
 
             second = server.connections[-1]
             second.go_away(2.0)  # the server announces the end of the connection
             third = await server.wait_for_connection(3)
-            while session.connection < 3:
+            while session.connection_number < 3:
                 await session.wait_ready()
             await session.send_client_content("And again, what is my name?")
             answer = ""
