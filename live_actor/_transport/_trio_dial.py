@@ -34,7 +34,7 @@ from __future__ import annotations
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Final, NoReturn, cast
+from typing import Final, cast
 
 import anyio
 import anyio.abc
@@ -166,18 +166,19 @@ def _certificate_error(exc: BaseException) -> ssl.SSLCertVerificationError | Non
     return None
 
 
-def _raise_dial_error(dial: Dial, exc: BaseException, options: TransportOptions) -> NoReturn:
+def _dial_error(dial: Dial, exc: BaseException) -> TransportConnectError:
+    """What to raise when TCP or TLS failed (the caller raises it ``from None``)."""
     bad_certificate = _certificate_error(exc)
     if bad_certificate is not None:
-        raise TransportConnectError(
+        return TransportConnectError(
             f"TLS certificate of {dial.shown} failed verification: "
             f"{bad_certificate.verify_message or bad_certificate}; pass "
             "TransportOptions(ssl_context=...) for a private CA",
             permanent=True,
-        ) from None
-    raise TransportConnectError(
+        )
+    return TransportConnectError(
         f"could not connect to {dial.shown}: {redact_text(_describe(exc), dial.secrets())}"
-    ) from None
+    )
 
 
 async def _open_stream(dial: Dial, options: TransportOptions) -> trio.abc.Stream:
@@ -230,7 +231,10 @@ async def _dial(
             await ws._open_handshake.wait()
             opened = True
     except (OSError, trio.BrokenResourceError) as exc:
-        _raise_dial_error(dial, exc, options)
+        error: TransportConnectError | None = _dial_error(dial, exc)
+        del exc
+    else:
+        error = None
     finally:
         guard.dial_over = True
         if not opened:
@@ -239,14 +243,19 @@ async def _dial(
                     await trio.aclose_forcefully(stream)
             finally:
                 guard.reader_scope.cancel()
-    if not opened or ws is None or stream is None:
-        _raise_unopened(dial, guard, ws, options)
+    if error is None and (not opened or ws is None or stream is None):
+        error = _unopened_error(dial, guard, ws, options)
+    if error is not None:
+        raise error from None
+    assert ws is not None and stream is not None
     return TrioWebsocketTransport(ws, stream, guard.reader_scope, dial.shown, options)
 
 
-def _raise_unopened(
+def _unopened_error(
     dial: Dial, guard: _ReaderGuard, ws: _ClientConnection | None, options: TransportOptions
-) -> NoReturn:
+) -> TransportConnectError:
+    """Why the handshake did not complete (built here so that the refusal's body,
+    which may echo our headers, is no local of the frame that raises)."""
     status = guard.rejected.status_code if guard.rejected is not None else 0
     if not status and ws is not None:
         status = ws.reject_status  # the refusal's head arrived, its body did not finish
@@ -255,19 +264,19 @@ def _raise_unopened(
         body = b"".join(ws.reject_parts)
         truncated = ws.reject_truncated or guard.rejected is None
         message = refused_message(status, dial.url, body, dial.secrets(), truncated=truncated)
-        raise TransportConnectError(message, status=status) from None
+        return TransportConnectError(message, status=status)
     if guard.failure is not None:
-        raise TransportConnectError(
+        return TransportConnectError(
             f"WebSocket handshake with {dial.shown} failed: "
             f"{redact_text(guard.failure, dial.secrets())}"
-        ) from None
+        )
     if guard.ended_early:
-        raise TransportConnectError(
+        return TransportConnectError(
             f"connection to {dial.shown} closed during the WebSocket handshake"
-        ) from None
-    raise TransportConnectError(
+        )
+    return TransportConnectError(
         f"timed out connecting to {dial.shown} after {options.connect_timeout:g}s"
-    ) from None
+    )
 
 
 def _sole_exception(group: BaseExceptionGroup[BaseException]) -> BaseException | None:

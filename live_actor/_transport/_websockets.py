@@ -35,7 +35,7 @@ import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
-from typing import Any, Final, NoReturn
+from typing import Any, Final
 
 import anyio
 from websockets.asyncio.client import ClientConnection
@@ -67,6 +67,9 @@ from live_actor._transport._base import (
 __all__ = ["WebsocketsTransport", "connect_websockets", "open_websockets_transport"]
 
 _LOGGER: Final = logging.getLogger("websockets.client")
+#: Bytes of a refused upgrade's body kept to explain the refusal.
+_REFUSAL_BODY: Final = 64 * 1024
+_REFUSAL_HEAD: Final = 64 * 1024
 
 
 def _classify(
@@ -91,11 +94,59 @@ class _WatchedConnection(ClientConnection):
     above its high-water mark for ``stall_timeout`` (asyncio's flow control
     calls ``pause_writing`` / ``resume_writing`` at the marks)."""
 
-    def __init__(self, *args: Any, stall_timeout: float | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        stall_timeout: float | None = None,
+        created: list[_WatchedConnection] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.stall_timeout = stall_timeout
         self.stalled = False
         self._stall_timer: asyncio.TimerHandle | None = None
+        # The start of the server's answer to the upgrade, read alongside
+        # websockets while it is not a 101 (see _snoop).
+        self._answer: bytearray | None = bytearray()
+        self.refusal: tuple[int, bytes, bool] | None = None
+        if created is not None:
+            created.append(self)
+
+    def data_received(self, data: bytes) -> None:
+        if self._answer is not None:
+            self._snoop(data)
+        super().data_received(data)
+
+    def _snoop(self, data: bytes) -> None:
+        """Note a refused upgrade's status and the start of its body.
+
+        ``websockets`` reports a refusal only once the whole body has arrived,
+        which a server announcing megabytes (or sending them slowly) turns into
+        a connect timeout.  Once the status is known and ``_REFUSAL_BODY`` bytes
+        of body have arrived, the connection is dropped and the refusal reported.
+        """
+        answer = self._answer
+        assert answer is not None
+        answer += data
+        head_end = answer.find(b"\r\n\r\n")
+        if head_end < 0:
+            if len(answer) > _REFUSAL_HEAD:
+                self._answer = None  # not an HTTP answer we can explain: leave it to websockets
+            return
+        try:
+            status = int(answer[: answer.find(b"\r\n")].split()[1])
+        except (IndexError, ValueError):
+            self._answer = None
+            return
+        if status == 101:
+            self._answer = None
+            return
+        body = bytes(answer[head_end + 4 : head_end + 4 + _REFUSAL_BODY])
+        truncated = len(answer) - head_end - 4 > _REFUSAL_BODY
+        self.refusal = (status, body, truncated or len(body) == _REFUSAL_BODY)
+        if len(body) >= _REFUSAL_BODY:
+            self._answer = None
+            self.transport.abort()
 
     def pause_writing(self) -> None:
         super().pause_writing()
@@ -256,49 +307,64 @@ class WebsocketsTransport(CloseInfo):
         await self._conn.wait_closed()
 
 
-def _raise_connect_error(dial: Dial, exc: BaseException, options: TransportOptions) -> NoReturn:
-    """Turn whatever ``websockets.connect`` raised into a ``TransportConnectError``
-    whose text holds no secret, chained to nothing (library frames hold the headers)."""
+def _connect_error(
+    dial: Dial,
+    exc: BaseException,
+    options: TransportOptions,
+    refusal: tuple[int, bytes, bool] | None,
+) -> TransportConnectError:
+    """What to raise for whatever ``websockets.connect`` raised: a text with no
+    secret.  Built here, raised by the caller ``from None`` once it dropped
+    ``exc``: neither the library's frames (which hold the headers) nor a local
+    holding the server's answer (which may echo them) reaches a traceback."""
     shown = dial.shown
+    if refusal is not None and not isinstance(exc, InvalidStatus):
+        # The server refused; the rest of its answer never came (or was too long).
+        status, body, truncated = refusal
+        return TransportConnectError(
+            refused_message(status, dial.url, body, dial.secrets(), truncated=truncated),
+            status=status,
+        )
     if isinstance(exc, InvalidStatus):
         status = exc.response.status_code
         body = bytes(exc.response.body or b"")
-        raise TransportConnectError(
+        return TransportConnectError(
             refused_message(status, dial.url, body, dial.secrets()), status=status
-        ) from None
+        )
     if isinstance(exc, TimeoutError):
-        raise TransportConnectError(
+        return TransportConnectError(
             f"timed out connecting to {shown} after {options.connect_timeout:g}s"
-        ) from None
+        )
     if isinstance(exc, InvalidURI | InvalidProxy):
         # Their text quotes the URL (ours or the proxy's, credentials included).
-        raise TransportConnectError(
+        return TransportConnectError(
             f"cannot connect to {shown}: {type(exc).__name__} (the URL or the proxy URL "
             "from HTTPS_PROXY/ALL_PROXY is malformed)",
             permanent=True,
-        ) from None
+        )
     if isinstance(exc, ImportError):
-        raise TransportConnectError(
+        return TransportConnectError(
             f"cannot connect to {shown}: a SOCKS proxy is configured (ALL_PROXY/HTTPS_PROXY) "
             "and connecting through it needs the python-socks package: "
             "pip install python-socks",
             permanent=True,
-        ) from None
+        )
     if isinstance(exc, ssl.SSLCertVerificationError):
-        raise TransportConnectError(
+        return TransportConnectError(
             f"TLS certificate of {shown} failed verification: {exc.verify_message or exc}; "
             "pass TransportOptions(ssl_context=...) for a private CA",
             permanent=True,
-        ) from None
+        )
     text = redact_text(f"{type(exc).__name__}: {exc}", dial.secrets())
     if isinstance(exc, InvalidHandshake):
-        raise TransportConnectError(f"WebSocket handshake with {shown} failed: {text}") from None
-    raise TransportConnectError(f"could not connect to {shown}: {text}") from None
+        return TransportConnectError(f"WebSocket handshake with {shown} failed: {text}")
+    return TransportConnectError(f"could not connect to {shown}: {text}")
 
 
 async def connect_websockets(dial: Dial, options: TransportOptions) -> WebsocketsTransport:
     """Open a ``websockets`` connection; the caller must ``aclose`` the transport."""
     tls: dict[str, Any] = {"ssl": options.ssl_context or True} if dial.target.secure else {}
+    created: list[_WatchedConnection] = []
     try:
         conn = await _Connect(
             dial.url,
@@ -314,11 +380,15 @@ async def connect_websockets(dial: Dial, options: TransportOptions) -> Websocket
             max_queue=options.message_queue_size,
             write_limit=options.write_buffer_size,
             logger=RedactingLogger(_LOGGER, dial.secrets()),
-            create_connection=partial(_WatchedConnection, stall_timeout=options.stall_timeout),  # type: ignore[arg-type]
+            create_connection=partial(  # type: ignore[arg-type]
+                _WatchedConnection, stall_timeout=options.stall_timeout, created=created
+            ),
             **tls,
         )
     except (OSError, InvalidHandshake, InvalidURI, InvalidProxy, ImportError, TimeoutError) as exc:
-        _raise_connect_error(dial, exc, options)
+        error = _connect_error(dial, exc, options, created[-1].refusal if created else None)
+        del exc, created
+        raise error from None
     assert isinstance(conn, _WatchedConnection)
     return WebsocketsTransport(conn, dial.shown, options)
 

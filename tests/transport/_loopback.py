@@ -34,6 +34,7 @@ from wsproto.events import (
     TextMessage,
 )
 
+from live_actor._redact import redact_url
 from live_actor._transport._base import (
     CloseInfo,
     Transport,
@@ -75,7 +76,7 @@ class ServerTransport(CloseInfo):
         self.done = anyio.Event()
 
     def __repr__(self) -> str:
-        return f"<ServerTransport {self.path}>"
+        return f"<ServerTransport {redact_url(self.path)}>"
 
     def _close_info(self) -> TransportClosed | None:
         if self._local is not None:
