@@ -169,11 +169,13 @@ class TransportOptions:
       send cancelled while it waits leaves nothing behind.  256 KiB is about
       five seconds of 16 kHz audio: a few hundred sessions fit in 100 MB even
       when every peer is slow.  Text frames are counted in characters.
-    * ``stall_timeout`` (20 s): how long the socket may refuse our bytes while
-      some are waiting (the peer stopped reading) before the connection is
-      failed with ``TransportClosed(1011, "...", local=True)``, a transient drop.
-      Keepalive cannot notice this by itself: its ping waits behind the stuck
-      data.  ``None`` disables the check.
+    * ``stall_timeout`` (20 s): how long our writes may make no headway (the
+      peer stopped reading) before the connection is failed with
+      ``TransportClosed(1011, "write stalled...", local=True)``, a transient drop.
+      On trio: no byte of a pending write accepted by the socket for that long;
+      on asyncio: the write buffer full (over ``write_buffer_size``) and not
+      drained back to a quarter of it.  Keepalive cannot notice this by itself:
+      its ping waits behind the stuck data.  ``None`` disables the check.
     * ``ssl_context`` (``None``: the system's trust store via
       ``ssl.create_default_context()``): the context ``wss://`` URLs are verified
       with; pass ``ssl.create_default_context(cafile=...)`` for a private CA.

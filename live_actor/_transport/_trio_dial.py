@@ -304,6 +304,8 @@ async def open_trio_transport(
         async with trio.open_nursery() as nursery:
             transport = await _dial(nursery, dial, options)
             nursery.start_soon(transport.writer)
+            if options.stall_timeout is not None:
+                nursery.start_soon(transport.stall_watch)
             if options.ping_interval is not None:
                 nursery.start_soon(transport.keepalive)
             prompt = False

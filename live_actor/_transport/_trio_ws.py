@@ -11,10 +11,10 @@ on top of trio-websocket, and why:
   for room *before* appending, so a cancelled sender leaves nothing behind and
   the outbox is bounded by bytes.
 * **Stalled peers.** A peer that stops reading blocks the writer in the socket
-  write; keepalive cannot help (its ping waits behind the stuck frame).  The
-  writer runs under a deadline that each write's progress (every 64 KiB written)
-  pushes back by ``stall_timeout``; when it expires the connection is dropped
-  and reported as ``TransportClosed(1011, ..., local=True)``.
+  write; keepalive cannot help (its ping waits behind the stuck frame).  A watch
+  task looks four times per ``stall_timeout`` at the writes' progress (counted
+  per 64 KiB written); when a write made none for ``stall_timeout`` the
+  connection is dropped and reported as ``TransportClosed(1011, ..., local=True)``.
 * **Keepalive.** trio-websocket never pings by itself.  A small task pings every
   ``ping_interval`` and, without a pong within ``ping_timeout``, closes with
   ``1011 keepalive ping timeout``, exactly like the ``websockets`` backend.
@@ -65,29 +65,30 @@ _WRITE_ERRORS: Final = (
 
 
 class WatchedStream(trio.abc.Stream):
-    """The socket (or TLS) stream, with every write's progress reported.
+    """The socket (or TLS) stream, counting the progress of every write.
 
     trio-websocket writes a whole frame with one ``send_all``; this wrapper
-    writes it in ``_WRITE_CHUNK`` pieces and pushes the writer's stall deadline
-    back after each, so only a peer that reads *nothing* for ``stall_timeout``
-    counts as stalled, however big the frame.
+    writes a big one in ``_WRITE_CHUNK`` pieces and counts each, so the stall
+    watch sees progress however big the frame, and only a peer that reads
+    *nothing* for ``stall_timeout`` counts as stalled.  Counting is one integer
+    increment: the hot path pays no clock read and no deadline change.
     """
 
     def __init__(self, stream: trio.abc.Stream) -> None:
         self.inner = stream
-        self.watch: trio.CancelScope | None = None
-        self.stall_timeout = math.inf
+        self.progress = 0
+        # Reads need no watching: the inner stream's method, without a layer.
+        self.receive_some = stream.receive_some  # type: ignore[method-assign]
 
     async def send_all(self, data: bytes | bytearray | memoryview) -> None:
-        if len(data) <= _WRITE_CHUNK or self.watch is None:
+        if len(data) <= _WRITE_CHUNK:
             await self.inner.send_all(data)
+            self.progress += 1
             return
         view = memoryview(data)
         for start in range(0, len(view), _WRITE_CHUNK):
             await self.inner.send_all(view[start : start + _WRITE_CHUNK])
-            watch = self.watch
-            if watch is not None:
-                watch.deadline = trio.current_time() + self.stall_timeout
+            self.progress += 1
 
     async def wait_send_all_might_not_block(self) -> None:
         await self.inner.wait_send_all_might_not_block()
@@ -127,6 +128,7 @@ class TrioWebsocketTransport(CloseInfo):
         self._shutting_down = False
         self._closed = trio.Event()
         self._keepalive_scope = trio.CancelScope()
+        self._watch_scope = trio.CancelScope()
         self._ping_ids = itertools.count()
         # The writer task's outbox (see the module doc), and its size in bytes.
         self._outbox: collections.deque[str | bytes] = collections.deque()
@@ -229,15 +231,11 @@ class TrioWebsocketTransport(CloseInfo):
     async def writer(self) -> None:
         """Write the outbox in order; runs as long as the connection."""
         outbox = self._outbox
-        scope = self._writer_scope
-        self._stream.watch = scope
-        self._stream.stall_timeout = self._stall_timeout
-        with scope:
+        with self._writer_scope:
             while True:
                 while outbox:
                     frame = outbox[0]
                     self._writing = True
-                    scope.deadline = trio.current_time() + self._stall_timeout
                     try:
                         await self._ws.send_message(frame)
                     except _WRITE_ERRORS:
@@ -250,18 +248,34 @@ class TrioWebsocketTransport(CloseInfo):
                     self._writing = False
                     outbox.popleft()
                     self._outbox_bytes -= len(frame)
-                    self._report_progress()
-                scope.deadline = math.inf
+                    if self._progress_wanted:
+                        self._report_progress()
                 self._writer_idle = True
                 await self._writer_wakeup.wait()
                 self._writer_wakeup = trio.Event()
-        # Only the stall deadline ends the loop this way: shutdown cancels the
-        # scope with cancel(), which leaves the deadline in the future.
-        if (
-            scope.cancelled_caught
-            and not self._shutting_down
-            and scope.deadline <= trio.current_time()
-        ):
+
+    async def stall_watch(self) -> None:
+        """Fail the connection once a write has made no progress for ``stall_timeout``.
+
+        Looks four times per ``stall_timeout``: a stall is noticed within 1.25
+        times the timeout, and a healthy connection pays one wake-up per quarter
+        timeout instead of a clock read per frame.
+        """
+        period = self._stall_timeout / 4
+        stuck_for = 0.0
+        last = -1
+        with self._watch_scope:
+            while True:
+                await trio.sleep(period)
+                progress = self._stream.progress
+                if self._writing and progress == last:
+                    stuck_for += period
+                    if stuck_for >= self._stall_timeout:
+                        break
+                else:
+                    stuck_for = 0.0
+                last = progress
+        if not self._shutting_down and stuck_for >= self._stall_timeout:
             await self._fail_stalled()
 
     async def receive(self) -> str | bytes:
@@ -314,6 +328,7 @@ class TrioWebsocketTransport(CloseInfo):
         # frame after it would be garbage, so the stream is just dropped.
         graceful = not self._writing and deadline > trio.current_time()
         self._keepalive_scope.cancel()
+        self._watch_scope.cancel()
         self._writer_scope.cancel()
         self._write_failed = True  # writing is over: wake senders waiting for room
         self._progress.set()
