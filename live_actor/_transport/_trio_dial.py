@@ -72,6 +72,12 @@ class _ClientConnection(trio_websocket.WebSocketConnection):
         self.reject_parts: list[bytes] = []
         self.reject_size = 0
         self.reject_truncated = False
+        # Only until the handshake is over: every later frame goes straight to
+        # trio-websocket's own _send, without a layer of ours.
+        self._send = self._send_in_handshake  # type: ignore[method-assign]
+
+    def handshake_done(self) -> None:
+        del self._send
 
     @property
     def reject_status(self) -> int:
@@ -90,12 +96,12 @@ class _ClientConnection(trio_websocket.WebSocketConnection):
                 self._reject_status, self._reject_headers, body=b"".join(self.reject_parts)
             )
 
-    async def _send(self, event: wsproto.events.Event) -> None:
-        if isinstance(event, wsproto.events.RejectConnection) and self.is_client:
+    async def _send_in_handshake(self, event: wsproto.events.Event) -> None:
+        if isinstance(event, wsproto.events.RejectConnection):
             # wsproto's hint after a RemoteProtocolError in the handshake: the
             # error is this exception's __context__.
             raise _HandshakeFailed
-        await super()._send(event)
+        await trio_websocket.WebSocketConnection._send(self, event)
 
 
 class _ReaderGuard:
@@ -229,6 +235,7 @@ async def _dial(
             )
             guard.start_soon(ws._reader_task)
             await ws._open_handshake.wait()
+            ws.handshake_done()
             opened = True
     except (OSError, trio.BrokenResourceError) as exc:
         error: TransportConnectError | None = _dial_error(dial, exc)
