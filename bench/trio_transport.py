@@ -10,6 +10,8 @@ server in another process (``bench/_common.py``):
 * ``websockets sans-IO on trio, bare``: a minimal client written here --
   ``ClientProtocol`` for the handshake and framing, a ``trio.SocketStream`` for I/O,
   one ``send_all`` per message, a reader loop feeding ``receive_data``;
+* ``websockets.trio, bare``: the trio client ``websockets`` ships (16+), built on
+  the same sans-IO protocol;
 * ``live_actor trio transport``: ``open_transport`` under trio (trio-websocket
   plus our writer task, stall watch and keepalive), what sessions use.
 
@@ -180,6 +182,23 @@ async def websockets_sansio_bare(url: str) -> AsyncIterator[Conn]:
 
 
 @asynccontextmanager
+async def websockets_trio_bare(url: str) -> AsyncIterator[Conn]:
+    from websockets.trio.client import connect
+
+    async with connect(
+        url,
+        additional_headers=[("x-goog-api-key", API_KEY)],
+        compression=None,
+        max_size=MAX_SIZE,
+        max_queue=1024,
+        ping_interval=None,
+    ) as ws:
+        conn = Conn()
+        conn.send, conn.receive = ws.send, ws.recv
+        yield conn
+
+
+@asynccontextmanager
 async def live_actor_transport(url: str) -> AsyncIterator[Conn]:
     from live_actor.transports import TransportOptions, open_transport
 
@@ -193,6 +212,7 @@ async def live_actor_transport(url: str) -> AsyncIterator[Conn]:
 CONTENDERS = {
     "trio-websocket, bare": trio_websocket_bare,
     "websockets sans-IO on trio, bare": websockets_sansio_bare,
+    "websockets.trio, bare": websockets_trio_bare,
     "live_actor trio transport": live_actor_transport,
 }
 
