@@ -13,7 +13,9 @@ server in another process (``bench/_common.py``):
 * ``websockets.trio, bare``: the trio client ``websockets`` ships (16+), built on
   the same sans-IO protocol;
 * ``live_actor trio transport``: ``open_transport`` under trio (trio-websocket
-  plus our writer task, stall watch and keepalive), what sessions use.
+  plus our writer task, stall watch and keepalive), what sessions use;
+* ``live_actor, trio_backend="websockets"``: ``open_transport`` with the option
+  this measurement led to (``_trio_sansio``: websockets' protocol, our writer).
 
 Send: N audio chunks (20 ms at 16 kHz, as JSON with base64), then one text turn
 whose completion proves they all arrived.  Receive: one model turn of M audio
@@ -199,14 +201,18 @@ async def websockets_trio_bare(url: str) -> AsyncIterator[Conn]:
 
 
 @asynccontextmanager
-async def live_actor_transport(url: str) -> AsyncIterator[Conn]:
+async def live_actor_transport(url: str, trio_backend: str | None = None) -> AsyncIterator[Conn]:
     from live_actor.transports import TransportOptions, open_transport
 
-    options = TransportOptions(ping_interval=None)
+    options = TransportOptions(ping_interval=None, trio_backend=trio_backend)  # type: ignore[arg-type]
     async with open_transport(url, {"x-goog-api-key": API_KEY}, options) as transport:
         conn = Conn()
         conn.send, conn.receive = transport.send, transport.receive
         yield conn
+
+
+def live_actor_sansio_transport(url: str) -> AsyncIterator[Conn]:
+    return live_actor_transport(url, "websockets")  # type: ignore[return-value]
 
 
 CONTENDERS = {
@@ -214,6 +220,7 @@ CONTENDERS = {
     "websockets sans-IO on trio, bare": websockets_sansio_bare,
     "websockets.trio, bare": websockets_trio_bare,
     "live_actor trio transport": live_actor_transport,
+    'live_actor, trio_backend="websockets"': live_actor_sansio_transport,
 }
 
 # ------------------------------------------------------------------ the work

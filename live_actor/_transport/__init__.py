@@ -4,7 +4,9 @@ The connection actor moves whole messages through a :class:`Transport` and nothi
 else; which library sits underneath follows the running event loop:
 
 * trio -> trio-websocket (``_trio_ws`` / ``_trio_dial``), with keepalive, stall
-  detection and a writer task of our own;
+  detection and a writer task of our own; or, with
+  ``TransportOptions(trio_backend="websockets")``, ``websockets``' sans-IO
+  protocol driven over trio streams (``_trio_sansio``);
 * asyncio -> ``websockets`` (``_websockets``), the library google-genai uses;
 * tests -> :func:`memory_transport_pair` (``_memory``) and :class:`MemoryConnector`
   (``_connector``), no socket at all.
@@ -68,6 +70,8 @@ __all__ = [
 ]
 
 _DEFAULT_OPTIONS = TransportOptions()
+#: The trio backend used when ``TransportOptions.trio_backend`` is ``None``.
+_TRIO_DEFAULT = "trio-websocket"
 
 
 def _backend() -> str:
@@ -97,10 +101,16 @@ def open_transport(
 @asynccontextmanager
 async def _open_transport(dial: Dial, options: TransportOptions) -> AsyncIterator[Transport]:
     if _backend() == "trio":
-        from live_actor._transport._trio_dial import open_trio_transport
+        if (options.trio_backend or _TRIO_DEFAULT) == "websockets":
+            from live_actor._transport._trio_sansio import open_trio_sansio_transport
 
-        async with open_trio_transport(dial, options) as trio_transport:
-            yield trio_transport
+            async with open_trio_sansio_transport(dial, options) as sansio_transport:
+                yield sansio_transport
+        else:
+            from live_actor._transport._trio_dial import open_trio_transport
+
+            async with open_trio_transport(dial, options) as trio_transport:
+                yield trio_transport
     else:
         from live_actor._transport._websockets import open_websockets_transport
 
@@ -138,6 +148,10 @@ async def _connect(
             )
         from live_actor._transport._trio_dial import connect_trio
 
+        if (options.trio_backend or _TRIO_DEFAULT) == "websockets":
+            from live_actor._transport._trio_sansio import open_trio_sansio_transport
+
+            return await connect_trio(dial, options, task_group, open_trio_sansio_transport)
         return await connect_trio(dial, options, task_group)
     from live_actor._transport._websockets import connect_websockets
 

@@ -33,8 +33,8 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
-from typing import Final, cast
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Final, Protocol, cast
 
 import anyio
 import anyio.abc
@@ -46,10 +46,20 @@ from trio_websocket import ConnectionRejected
 from wsproto import ConnectionType, WSConnection
 
 from live_actor._redact import Dial, redact_text, user_agent
-from live_actor._transport._base import TransportConnectError, TransportOptions, refused_message
+from live_actor._transport._base import (
+    Transport,
+    TransportConnectError,
+    TransportOptions,
+    refused_message,
+)
 from live_actor._transport._trio_ws import TrioWebsocketTransport, WatchedStream
 
 __all__ = ["connect_trio", "open_trio_transport"]
+
+
+class _ClosableTransport(Transport, Protocol):
+    async def wait_closed(self) -> None: ...
+
 
 _log = structlog.get_logger("live_actor")
 
@@ -342,18 +352,22 @@ async def connect_trio(
     dial: Dial,
     options: TransportOptions,
     task_group: anyio.abc.TaskGroup | trio.Nursery,
-) -> TrioWebsocketTransport:
+    opener: Callable[
+        [Dial, TransportOptions], AbstractAsyncContextManager[_ClosableTransport]
+    ] = open_trio_transport,
+) -> Transport:
     """Connect in a task of ``task_group`` (a ``trio.Nursery`` or anyio ``TaskGroup``).
 
-    The task holds the connection open until :meth:`TrioWebsocketTransport.aclose`;
-    the caller must call it, or ``task_group`` never finishes.  Connect errors are
-    raised here, not in ``task_group``.
+    The task holds the connection open until the transport's ``aclose``; the
+    caller must call it, or ``task_group`` never finishes.  Connect errors are
+    raised here, not in ``task_group``.  ``opener`` is the backend's context
+    manager (trio-websocket's by default).
     """
 
-    async def host(*, task_status: trio.TaskStatus[TrioWebsocketTransport]) -> None:
-        async with open_trio_transport(dial, options) as transport:
+    async def host(*, task_status: trio.TaskStatus[Transport]) -> None:
+        async with opener(dial, options) as transport:
             task_status.started(transport)
             await transport.wait_closed()
 
     transport = await task_group.start(host)
-    return cast(TrioWebsocketTransport, transport)
+    return cast(Transport, transport)

@@ -89,6 +89,48 @@ def _classify(
     return TransportClosed(ABNORMAL_CLOSURE, "", local=False)
 
 
+class RefusalSnoop:
+    """Reads the start of the server's answer to the upgrade alongside websockets.
+
+    ``websockets`` reports a refused upgrade only once the whole body has
+    arrived, which a server announcing megabytes (or sending them slowly) turns
+    into a connect timeout.  This notes the status and the first
+    ``_REFUSAL_BODY`` bytes of the body; :meth:`feed` says when that much has
+    arrived, so the caller can drop the connection and report the refusal.
+    """
+
+    __slots__ = ("_answer", "active", "refusal")
+
+    def __init__(self) -> None:
+        self._answer = bytearray()
+        #: Still reading the answer's head (false once it is a 101 or unreadable).
+        self.active = True
+        #: ``(status, body so far, truncated)`` once a non-101 status arrived.
+        self.refusal: tuple[int, bytes, bool] | None = None
+
+    def feed(self, data: bytes | bytearray) -> bool:
+        answer = self._answer
+        answer += data
+        head_end = answer.find(b"\r\n\r\n")
+        if head_end < 0:
+            if len(answer) > _REFUSAL_HEAD:
+                self.active = False  # not an HTTP answer we can explain
+            return False
+        try:
+            status = int(answer[: answer.find(b"\r\n")].split()[1])
+        except (IndexError, ValueError):
+            status = 0
+        if status in (0, 101):
+            self.active = False
+            return False
+        body = bytes(answer[head_end + 4 : head_end + 4 + _REFUSAL_BODY])
+        full = len(body) >= _REFUSAL_BODY
+        self.refusal = (status, body, full)
+        if full:
+            self.active = False
+        return full
+
+
 class _WatchedConnection(ClientConnection):
     """``ClientConnection`` that drops the connection when the write buffer stays
     above its high-water mark for ``stall_timeout`` (asyncio's flow control
@@ -105,48 +147,18 @@ class _WatchedConnection(ClientConnection):
         self.stall_timeout = stall_timeout
         self.stalled = False
         self._stall_timer: asyncio.TimerHandle | None = None
-        # The start of the server's answer to the upgrade, read alongside
-        # websockets while it is not a 101 (see _snoop).
-        self._answer: bytearray | None = bytearray()
-        self.refusal: tuple[int, bytes, bool] | None = None
+        self.snoop = RefusalSnoop()
         if created is not None:
             created.append(self)
 
     def data_received(self, data: bytes) -> None:
-        if self._answer is not None:
-            self._snoop(data)
+        if self.snoop.active and self.snoop.feed(data):
+            self.transport.abort()  # enough of a refusal: report it now
         super().data_received(data)
 
-    def _snoop(self, data: bytes) -> None:
-        """Note a refused upgrade's status and the start of its body.
-
-        ``websockets`` reports a refusal only once the whole body has arrived,
-        which a server announcing megabytes (or sending them slowly) turns into
-        a connect timeout.  Once the status is known and ``_REFUSAL_BODY`` bytes
-        of body have arrived, the connection is dropped and the refusal reported.
-        """
-        answer = self._answer
-        assert answer is not None
-        answer += data
-        head_end = answer.find(b"\r\n\r\n")
-        if head_end < 0:
-            if len(answer) > _REFUSAL_HEAD:
-                self._answer = None  # not an HTTP answer we can explain: leave it to websockets
-            return
-        try:
-            status = int(answer[: answer.find(b"\r\n")].split()[1])
-        except (IndexError, ValueError):
-            self._answer = None
-            return
-        if status == 101:
-            self._answer = None
-            return
-        body = bytes(answer[head_end + 4 : head_end + 4 + _REFUSAL_BODY])
-        truncated = len(answer) - head_end - 4 > _REFUSAL_BODY
-        self.refusal = (status, body, truncated or len(body) == _REFUSAL_BODY)
-        if len(body) >= _REFUSAL_BODY:
-            self._answer = None
-            self.transport.abort()
+    @property
+    def refusal(self) -> tuple[int, bytes, bool] | None:
+        return self.snoop.refusal
 
     def pause_writing(self) -> None:
         super().pause_writing()
