@@ -50,7 +50,7 @@ from ._protocol._messages import (
     SlidingWindow,
     Tool,
 )
-from ._transport._base import redact_url
+from ._redact import redact_url
 
 __all__ = [
     "DEFAULT_LOCATION",

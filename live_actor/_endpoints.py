@@ -28,7 +28,7 @@ import attrs
 from ._auth import ApiKey, BearerToken, Credentials, EphemeralToken
 from ._config import V1ALPHA, LiveConfig
 from ._errors import ConfigError
-from ._transport._base import redact_url
+from ._redact import redact_url
 
 __all__ = ["Endpoint", "build_endpoint", "rest_base_url"]
 

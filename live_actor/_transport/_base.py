@@ -16,24 +16,48 @@ URLs are shown only through :func:`redact_url`.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
-from typing import Final, Protocol, runtime_checkable
-from urllib.parse import parse_qsl, urlsplit, urlunsplit
+import ssl
+from typing import Final, Literal, Protocol, runtime_checkable
 
 import attrs
 
 from live_actor._errors import ConfigError
+from live_actor._redact import (
+    REDACTED,
+    WsTarget,
+    body_excerpt,
+    check_headers,
+    has_header,
+    parse_ws_url,
+    redact_url,
+    scrub,
+    secrets_of,
+    user_agent,
+)
 
 __all__ = [
+    "ABNORMAL_CLOSURE",
     "MIN_MAX_MESSAGE_SIZE",
+    "REDACTED",
+    "CloseInfo",
     "Transport",
     "TransportClosed",
     "TransportConnectError",
     "TransportOptions",
+    "WsTarget",
+    "body_excerpt",
     "check_close_code",
     "check_frame",
+    "check_headers",
+    "clip_reason",
+    "has_header",
+    "parse_ws_url",
     "redact_url",
+    "refused_message",
+    "scrub",
+    "secrets_of",
+    "stall_reason",
+    "user_agent",
 ]
 
 #: The Live API sends whole turns of audio/transcripts in one message; 16 MiB is the
@@ -80,20 +104,28 @@ class TransportConnectError(Exception):
     """Dialling or the WebSocket upgrade failed; no connection exists.
 
     ``status`` is the HTTP status of a refused upgrade (403 for a bad key, 404 for a
-    wrong path...), ``None`` for network errors and timeouts.  ``message`` is safe to
-    log: it names the redacted URL and never contains a request header value.
+    wrong path...), ``None`` for network errors and timeouts.  ``permanent`` is
+    true when retrying the same dial cannot help: the server's certificate failed
+    verification, an optional dependency is missing, the URL (or the proxy's) is
+    malformed; a supervisor should give up rather than back off and retry.
+    ``message`` is safe to log: it names the redacted URL and never contains a
+    request header value.
     """
 
-    def __init__(self, message: str, *, status: int | None = None) -> None:
+    def __init__(self, message: str, *, status: int | None = None, permanent: bool = False) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
+        self.permanent = permanent
 
     def __str__(self) -> str:
         return self.message
 
     def __repr__(self) -> str:
-        return f"TransportConnectError(status={self.status!r}, message={self.message!r})"
+        return (
+            f"TransportConnectError(status={self.status!r}, permanent={self.permanent!r}, "
+            f"message={self.message!r})"
+        )
 
 
 def _positive(name: str, value: float | None, *, optional: bool = False) -> None:
@@ -102,6 +134,13 @@ def _positive(name: str, value: float | None, *, optional: bool = False) -> None
     if value is None or isinstance(value, bool) or not value > 0:
         allowed = "a positive number or None" if optional else "a positive number"
         raise ConfigError(f"TransportOptions.{name} must be {allowed}, got {value!r}")
+
+
+def _check_int(name: str, value: object, minimum: int, advice: str) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise ConfigError(
+            f"TransportOptions.{name} must be an int >= {minimum}{advice}, got {value!r}"
+        )
 
 
 @attrs.frozen
@@ -123,6 +162,30 @@ class TransportOptions:
       chunk while base64 audio barely compresses.  Only the ``websockets`` (asyncio)
       backend can negotiate it; trio-websocket never offers it, so ``True`` is
       ignored under trio.
+    * ``write_buffer_size`` (256 KiB): outgoing bytes the transport holds for the
+      socket (beyond the kernel's own buffer).  A ``send`` finding that much
+      already waiting waits for room *before* it hands its frame over, so at
+      most ``write_buffer_size`` plus one message is held per connection, and a
+      send cancelled while it waits leaves nothing behind.  256 KiB is about
+      five seconds of 16 kHz audio: a few hundred sessions fit in 100 MB even
+      when every peer is slow.  Text frames are counted in characters.
+    * ``stall_timeout`` (20 s): how long our writes may make no headway (the
+      peer stopped reading) before the connection is failed with
+      ``TransportClosed(1011, "write stalled...", local=True)``, a transient drop.
+      On trio: no byte of a pending write accepted by the socket for that long;
+      on asyncio: the write buffer full (over ``write_buffer_size``) and not
+      drained back to a quarter of it.  Keepalive cannot notice this by itself:
+      its ping waits behind the stuck data.  ``None`` disables the check.
+    * ``ssl_context`` (``None``: the system's trust store via
+      ``ssl.create_default_context()``): the context ``wss://`` URLs are verified
+      with; pass ``ssl.create_default_context(cafile=...)`` for a private CA.
+      A certificate that fails verification is a ``TransportConnectError`` with
+      ``permanent=True``.
+    * ``trio_backend`` (``None``: trio-websocket): under trio, ``"websockets"``
+      drives ``websockets``' sans-IO protocol over trio streams instead
+      (``_trio_sansio``): the same contract and guarantees, about half the CPU per
+      message sent and a third less per message received (``bench/trio_transport.py``).
+      Ignored under asyncio, which always uses ``websockets``.
     """
 
     max_message_size: int = 32 * 1024 * 1024
@@ -132,6 +195,10 @@ class TransportOptions:
     ping_timeout: float | None = 60.0
     message_queue_size: int = 1024
     compression: bool = False
+    write_buffer_size: int = 256 * 1024
+    stall_timeout: float | None = 20.0
+    ssl_context: ssl.SSLContext | None = attrs.field(default=None, eq=False, repr=False)
+    trio_backend: Literal["trio-websocket", "websockets"] | None = None
 
     def __attrs_post_init__(self) -> None:
         if (
@@ -148,18 +215,23 @@ class TransportOptions:
         _positive("close_timeout", self.close_timeout)
         _positive("ping_interval", self.ping_interval, optional=True)
         _positive("ping_timeout", self.ping_timeout, optional=True)
-        if (
-            not isinstance(self.message_queue_size, int)
-            or isinstance(self.message_queue_size, bool)
-            or self.message_queue_size < 1
-        ):
-            raise ConfigError(
-                "TransportOptions.message_queue_size must be an int >= 1 (1024 recommended), "
-                f"got {self.message_queue_size!r}"
-            )
+        _positive("stall_timeout", self.stall_timeout, optional=True)
+        _check_int("message_queue_size", self.message_queue_size, 1, " (1024 recommended)")
+        _check_int("write_buffer_size", self.write_buffer_size, 1024, " (bytes)")
         if not isinstance(self.compression, bool):
             raise ConfigError(
                 f"TransportOptions.compression must be a bool, got {self.compression!r}"
+            )
+        if self.trio_backend not in (None, "trio-websocket", "websockets"):
+            raise ConfigError(
+                "TransportOptions.trio_backend must be 'trio-websocket', 'websockets' or None, "
+                f"got {self.trio_backend!r}"
+            )
+        if self.ssl_context is not None and not isinstance(self.ssl_context, ssl.SSLContext):
+            raise ConfigError(
+                "TransportOptions.ssl_context must be an ssl.SSLContext or None "
+                "(for a CA file: ssl.create_default_context(cafile=...)), "
+                f"got {type(self.ssl_context).__name__}"
             )
 
 
@@ -168,16 +240,16 @@ class Transport(Protocol):
     """One open WebSocket, as the connection actor sees it.
 
     Implementations: ``TrioWebsocketTransport`` (trio), ``WebsocketsTransport``
-    (asyncio) and ``MemoryTransport`` (tests).  One task may ``receive`` while another
-    ``send``s; neither method may be entered by two tasks at once.
+    (asyncio) and ``MemoryTransport`` (tests); :func:`check_transport` checks the
+    whole contract.  One task may ``receive`` while another ``send``s; neither
+    method may be entered by two tasks at once.
     """
 
-    #: Does cancelling a task inside :meth:`send` leave the connection usable,
-    #: with the frame either written whole or not at all?  ``websockets`` buffers
-    #: whole frames before suspending (``True``); trio writes straight to the
-    #: socket, and a cancellation there may tear the frame (TLS state included),
-    #: so the trio transport drops the connection instead (``False``): callers
-    #: that may be cancelled send through a task of their own.
+    #: Does a caller cancelled inside :meth:`send` leave the connection usable,
+    #: with the frame handed over all or nothing (see :meth:`send`)?  True for
+    #: every transport here; the session sends from the caller's task only then.
+    #: A send cancelled while it waits for room hands *nothing* over: its
+    #: caller must count the frame as not sent.
     cancel_safe_send: bool
 
     @property
@@ -203,7 +275,12 @@ class Transport(Protocol):
     async def send(self, frame: str | bytes) -> None:
         """Send one message: ``str`` as a text frame, ``bytes`` as a binary frame.
 
-        Raises :class:`TransportClosed` once the connection is closed.
+        A send is all or nothing under cancellation: if it returns, the frame was
+        handed over whole (it is written in order, unless the connection dies);
+        if the caller is cancelled inside it, nothing of the frame was handed
+        over and the connection is still usable.  It waits only for room in a
+        full write buffer (backpressure).  Raises :class:`TransportClosed` once
+        the connection is closed; the frame may then have been lost.
         """
         ...
 
@@ -219,8 +296,10 @@ class Transport(Protocol):
     async def aclose(
         self, code: int = 1000, reason: str = "", *, close_timeout: float | None = None
     ) -> None:
-        """Close gracefully (close frame, wait at most ``close_timeout`` — or the
-        ``close_timeout`` argument — for the reply, then drop the connection).
+        """Close gracefully: flush what was sent, send a close frame, wait for the
+        reply, then drop the connection, all within ``close_timeout`` seconds (the
+        argument, else ``TransportOptions.close_timeout``); ``0`` drops the
+        connection at once.
 
         Idempotent, safe to call concurrently, and never raises because the socket is
         already dead: there is nothing useful a caller could do with such an error.
@@ -228,87 +307,33 @@ class Transport(Protocol):
         ...
 
 
+class CloseInfo:
+    """``close_code`` / ``close_reason`` for transports that can say how they closed.
+
+    A transport subclasses this and implements :meth:`_close_info`: what it knows
+    about the close so far (``None`` while open).
+    """
+
+    __slots__ = ()
+
+    def _close_info(self) -> TransportClosed | None:
+        raise NotImplementedError
+
+    @property
+    def close_code(self) -> int | None:
+        """The close code once closed (or closing), else ``None``."""
+        info = self._close_info()
+        return None if info is None else info.code
+
+    @property
+    def close_reason(self) -> str:
+        """The close reason once closed (``""`` when none or still open)."""
+        info = self._close_info()
+        return "" if info is None else info.reason
+
+
 # ---------------------------------------------------------------------------------
-# helpers shared by the implementations
-
-_SENSITIVE_PARAMS: Final = frozenset(
-    {
-        "key",
-        "api_key",
-        "apikey",
-        "access_token",
-        "token",
-        "auth",
-        "authorization",
-        "password",
-        "secret",
-        "signature",
-        "sig",
-        "x-goog-api-key",
-    }
-)
-REDACTED: Final = "REDACTED"
-
-
-def redact_url(url: str) -> str:
-    """Return ``url`` safe for logs, reprs and exceptions: the one redaction policy.
-
-    Every query value becomes ``REDACTED`` (a proxy's ``?tenant=`` or a custom
-    parameter may be as secret as ``?key=``; the names stay, they are what one
-    needs to debug), and so do a bare query value, the userinfo and a
-    fragment.  Scheme, host, port and path are kept.  Never raises: an
-    unparseable URL collapses to a placeholder rather than being echoed back
-    with its secret.
-    """
-    try:
-        parts = urlsplit(url)
-        netloc = parts.netloc
-        if "@" in netloc:  # a proxy's user name can be as telling as its password
-            netloc = f"{REDACTED}@{netloc.rpartition('@')[2]}"
-        query = parts.query
-        if query:
-            shown: list[str] = []
-            for item in query.split("&"):
-                name, eq, _ = item.partition("=")
-                # A bare value ("?AIza...") may itself be the secret.
-                shown.append(f"{name}={REDACTED}" if eq else REDACTED if item else "")
-            query = "&".join(shown)
-        # Fragments never reach the server but may still hold a token copied from a browser.
-        fragment = REDACTED if parts.fragment else ""
-        return urlunsplit((parts.scheme, netloc, parts.path, query, fragment))
-    except Exception:
-        return "<unparseable url>"
-
-
-# RFC 7230 token characters for header names; values: visible ASCII, space and tab.
-_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-_HEADER_VALUE = re.compile(r"[\t\x20-\x7e]*")
-
-
-def check_headers(headers: Mapping[str, str]) -> list[tuple[str, str]]:
-    """Validate upgrade-request headers before any library sees them.
-
-    Both libraries validate too, but their errors quote the offending *value*, which
-    is usually the API key.  Ours name only the header.
-    """
-    checked: list[tuple[str, str]] = []
-    for name, value in headers.items():
-        if not isinstance(name, str) or not _HEADER_NAME.fullmatch(name):
-            raise ValueError(f"invalid HTTP header name {name!r}")
-        if not isinstance(value, str) or not _HEADER_VALUE.fullmatch(value):
-            # Deliberately no value in the message: it is probably a credential.
-            raise ValueError(
-                f"invalid value for HTTP header {name!r}: must be printable ASCII "
-                "without line breaks (value not shown)"
-            )
-        checked.append((name, value))
-    return checked
-
-
-def has_header(headers: list[tuple[str, str]], name: str) -> bool:
-    """Whether ``name`` is present, case-insensitively (HTTP header names are)."""
-    lowered = name.lower()
-    return any(key.lower() == lowered for key, _ in headers)
+# helpers shared by the implementations (the secret policy lives in live_actor._redact)
 
 
 def check_frame(frame: object) -> str | bytes:
@@ -344,101 +369,19 @@ def clip_reason(reason: str) -> str:
     return encoded[:_MAX_REASON_BYTES].decode("utf-8", errors="ignore")
 
 
-def scrub(text: str, secrets: list[str]) -> str:
-    """Replace every occurrence of a secret (a header value) in ``text``.
+def stall_reason(seconds: float) -> str:
+    """The close reason of a connection whose peer stopped reading (every backend)."""
+    return f"write stalled: the peer read nothing for {seconds:g}s"
 
-    Used on the body of a refused upgrade, which we show because it explains the
-    refusal ("API key not valid") but which some proxies echo the request into.
+
+def refused_message(
+    status: int, url: str, body: bytes | None, secrets: list[str], *, truncated: bool = False
+) -> str:
+    """The text of a :class:`TransportConnectError` for a refused upgrade.
+
+    ``url`` may be the real URL: only its redacted form is shown.  ``truncated``
+    says the body was only partly read.
     """
-    for secret in secrets:
-        if len(secret) >= 4:
-            text = text.replace(secret, REDACTED)
-    return text
-
-
-def body_excerpt(body: bytes | None, secrets: list[str], limit: int = 200) -> str:
-    """A short, scrubbed, single-line excerpt of an HTTP error body ('' if none)."""
-    if not body:
-        return ""
-    text = body[: limit * 4].decode("utf-8", errors="replace")
-    text = scrub(text, secrets)
-    text = " ".join(text.split())
-    return text[:limit] + ("..." if len(text) > limit else "")
-
-
-def refused_message(status: int, url: str, body: bytes | None, secrets: list[str]) -> str:
-    """The text of a :class:`TransportConnectError` for a refused upgrade."""
     message = f"WebSocket upgrade to {redact_url(url)} refused with HTTP {status}"
-    excerpt = body_excerpt(body, secrets)
+    excerpt = body_excerpt(body, secrets, truncated=truncated)
     return f"{message}: {excerpt}" if excerpt else message
-
-
-def secrets_of(headers: list[tuple[str, str]], url: str) -> list[str]:
-    """Every string that must never appear in a message: header values and the
-    values of credential-like query parameters, plus the credential part of
-    ``Authorization: Bearer <token>`` / ``Token <token>``."""
-    found: list[str] = []
-    for _, value in headers:
-        found.append(value)
-        scheme, _, credential = value.partition(" ")
-        if credential and scheme.isalpha():
-            found.append(credential.strip())
-    try:
-        for name, value in parse_qsl(urlsplit(url).query, keep_blank_values=True):
-            if name.lower() in _SENSITIVE_PARAMS:
-                found.append(value)
-    except Exception:
-        pass
-    # Longest first, so a token inside a longer value is not half-replaced.
-    return sorted((s for s in found if s), key=len, reverse=True)
-
-
-@attrs.frozen
-class WsTarget:
-    """Where a ``ws://`` / ``wss://`` URL points; ``resource`` includes the query."""
-
-    secure: bool
-    host: str
-    port: int
-    resource: str
-    host_header: str
-
-
-def parse_ws_url(url: str) -> WsTarget:
-    """Validate a WebSocket URL up front, with errors that show only the redacted URL.
-
-    Both libraries parse URLs too, but their errors (``websockets.InvalidURI``) quote
-    the whole URL, ``?key=...`` included.
-    """
-    shown = redact_url(url)
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        raise ValueError(f"invalid WebSocket URL {shown}") from None
-    scheme = parts.scheme.lower()
-    if scheme not in ("ws", "wss"):
-        raise ValueError(f"unsupported URL scheme in {shown}: use ws:// or wss://")
-    host = parts.hostname
-    if not host:
-        raise ValueError(f"WebSocket URL {shown} has no host")
-    secure = scheme == "wss"
-    default_port = 443 if secure else 80
-    if port is None:
-        port = default_port
-    resource = parts.path or "/"
-    if parts.query:
-        resource = f"{resource}?{parts.query}"
-    bracketed = f"[{host}]" if ":" in host else host
-    host_header = bracketed if port == default_port else f"{bracketed}:{port}"
-    return WsTarget(secure=secure, host=host, port=port, resource=resource, host_header=host_header)
-
-
-def user_agent() -> str:
-    """``live_actor/<version>``, sent unless the caller supplies a User-Agent."""
-    try:
-        from importlib.metadata import version
-
-        return f"live_actor/{version('live_actor')}"
-    except Exception:
-        return "live_actor"

@@ -1,29 +1,33 @@
-"""An in-memory transport pair, for unit tests of the layers above the socket.
+"""An in-memory transport pair, for tests of the layers above the socket.
 
-It follows the same close rules as the real backends, so a test written against it
-means the same thing on a socket:
+It follows the same rules as the real backends (:func:`check_transport` runs on
+all three), so a test written against it means the same thing on a socket:
 
 * messages sent before a close are still received, then :class:`TransportClosed`;
 * ``aclose(code, reason)`` on one side -> the other side gets
   ``TransportClosed(code, reason, local=False)``, this side ``local=True``;
 * :meth:`MemoryTransport.abort` simulates a dropped TCP connection: both sides get
-  ``1006`` with ``local=False`` (nobody chose to close).
+  ``1006`` with ``local=False`` (nobody chose to close);
+* a send waits while the peer has ``max_buffer_size`` frames or
+  ``write_buffer_size`` bytes unread, and a send cancelled while it waits hands
+  nothing over.
 
-Built on anyio memory object streams, so it runs on asyncio and trio.  anyio warns
-about memory streams that are garbage-collected unclosed, so close both ends (or use
-``async with client, server:``).
+Built on anyio events only (no threads, no clock), so it runs on asyncio, on trio
+and on trio's ``MockClock``.
 """
 
 from __future__ import annotations
 
+import collections
 import math
 from types import TracebackType
 
 import anyio
-from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+import anyio.lowlevel
 
 from live_actor._transport._base import (
     ABNORMAL_CLOSURE,
+    CloseInfo,
     TransportClosed,
     check_close_code,
     check_frame,
@@ -33,21 +37,73 @@ from live_actor._transport._base import (
 __all__ = ["MemoryTransport", "memory_transport_pair"]
 
 
-class MemoryTransport:
+class _Pipe:
+    """One direction of a pair: a bounded queue of frames with wake-ups."""
+
+    __slots__ = ("_readable", "_writable", "closed", "frames", "max_bytes", "max_frames", "size")
+
+    def __init__(self, max_frames: float, max_bytes: float) -> None:
+        self.frames: collections.deque[str | bytes] = collections.deque()
+        self.size = 0
+        self.max_frames = max_frames
+        self.max_bytes = max_bytes
+        self.closed = False
+        self._readable: anyio.Event | None = None
+        self._writable: anyio.Event | None = None
+
+    def has_room(self) -> bool:
+        return len(self.frames) < self.max_frames and self.size < self.max_bytes
+
+    async def wait_for_room(self) -> None:
+        """Until a frame may be added, or the pipe is closed (cancellable: adds nothing)."""
+        while not self.closed and not self.has_room():
+            if self._writable is None:
+                self._writable = anyio.Event()
+            await self._writable.wait()
+
+    def put(self, frame: str | bytes) -> None:
+        self.frames.append(frame)
+        self.size += len(frame)
+        if self._readable is not None:
+            self._readable.set()
+            self._readable = None
+
+    async def get(self) -> str | bytes | None:
+        """The next frame; ``None`` once the pipe is closed and drained."""
+        while not self.frames:
+            if self.closed:
+                return None
+            if self._readable is None:
+                self._readable = anyio.Event()
+            await self._readable.wait()
+        frame = self.frames.popleft()
+        self.size -= len(frame)
+        if self._writable is not None:
+            self._writable.set()
+            self._writable = None
+        return frame
+
+    def close(self, *, discard: bool = False) -> None:
+        self.closed = True
+        if discard:
+            self.frames.clear()
+            self.size = 0
+        for event in (self._readable, self._writable):
+            if event is not None:
+                event.set()
+        self._readable = self._writable = None
+
+
+class MemoryTransport(CloseInfo):
     """One end of :func:`memory_transport_pair`."""
 
-    #: a cancelled send on a full stream delivers nothing (see ``Transport``).
-    cancel_safe_send = False
+    #: cancelled in ``send``: nothing handed over, connection usable (see ``Transport``).
+    cancel_safe_send = True
 
-    def __init__(
-        self,
-        name: str,
-        send_stream: MemoryObjectSendStream[str | bytes],
-        receive_stream: MemoryObjectReceiveStream[str | bytes],
-    ) -> None:
+    def __init__(self, name: str, outgoing: _Pipe, incoming: _Pipe) -> None:
         self._name = name
-        self._send_stream = send_stream
-        self._receive_stream = receive_stream
+        self._outgoing = outgoing
+        self._incoming = incoming
         self._peer: MemoryTransport | None = None
         # What this side has learnt about the close, once it is final.
         self._closed: TransportClosed | None = None
@@ -55,7 +111,7 @@ class MemoryTransport:
         # receive() after the messages sent before it, as on a socket.
         self._peer_closed: TransportClosed | None = None
         self._acknowledged = False
-        #: Every frame this side sent, in order (handy for assertions).
+        #: Every frame this side handed over, in order (handy for assertions).
         self.sent: list[str | bytes] = []
 
     def __repr__(self) -> str:
@@ -73,15 +129,8 @@ class MemoryTransport:
     ) -> None:
         await self.aclose()
 
-    @property
-    def close_code(self) -> int | None:
-        """The close code once this side knows the connection is closed."""
-        return None if self._closed is None else self._closed.code
-
-    @property
-    def close_reason(self) -> str:
-        """The close reason once closed (``""`` when none or still open)."""
-        return "" if self._closed is None else self._closed.reason
+    def _close_info(self) -> TransportClosed | None:
+        return self._closed
 
     @property
     def close_acknowledged(self) -> bool:
@@ -89,46 +138,55 @@ class MemoryTransport:
         return self._acknowledged
 
     async def send(self, frame: str | bytes) -> None:
-        """Queue ``frame`` for the peer; :class:`TransportClosed` once closed."""
+        """Queue ``frame`` for the peer; :class:`TransportClosed` once closed.
+
+        A checkpoint, then a wait while the peer's buffer is full; cancelled in
+        either, nothing is handed over.
+        """
         kind = type(frame)
         if kind is not str and kind is not bytes:
             frame = check_frame(frame)
+        await anyio.lowlevel.checkpoint()
+        self._check_sendable()
+        pipe = self._outgoing
+        if not pipe.has_room():
+            await pipe.wait_for_room()
+            self._check_sendable()
+        pipe.put(frame)
+        self.sent.append(frame)
+
+    def _check_sendable(self) -> None:
         if self._closed is not None:
             raise self._error()
-        if self._peer_closed is not None:
+        if self._peer_closed is not None or self._outgoing.closed:
             # Like a socket whose peer's close frame has arrived: no more sending.
             raise self._error(self._peer_closed)
-        try:
-            await self._send_stream.send(frame)
-        except (anyio.BrokenResourceError, anyio.ClosedResourceError):
-            raise self._error(self._peer_closed) from None
-        self.sent.append(frame)
 
     async def receive(self) -> str | bytes:
         """Return the next frame; :class:`TransportClosed` once closed."""
         if self._closed is not None:
             raise self._error()
-        try:
-            return await self._receive_stream.receive()
-        except (anyio.EndOfStream, anyio.ClosedResourceError, anyio.BrokenResourceError):
-            raise self._error(self._peer_closed) from None
+        frame = await self._incoming.get()
+        if frame is None:
+            raise self._error(self._peer_closed)
+        return frame
 
     async def aclose(
         self, code: int = 1000, reason: str = "", *, close_timeout: float | None = None
     ) -> None:
         """Close this side; the peer sees ``code``/``reason`` after its pending frames."""
         check_close_code(code)
-        if self._closed is not None:
-            return
-        if self._peer_closed is not None:
-            # The peer hung up first: keep its code, as a socket would.
-            self._finish(self._peer_closed)
-            return
-        info = TransportClosed(code, clip_reason(reason), local=True)
-        if self._peer is not None and self._peer._closed is None:
-            self._peer._peer_closed = TransportClosed(info.code, info.reason, local=False)
-            self._acknowledged = True
-        self._finish(info)
+        if self._closed is None:
+            if self._peer_closed is not None:
+                # The peer hung up first: keep its code, as a socket would.
+                self._finish(self._peer_closed)
+            else:
+                info = TransportClosed(code, clip_reason(reason), local=True)
+                peer = self._peer
+                if peer is not None and peer._closed is None:
+                    peer._peer_closed = TransportClosed(info.code, info.reason, local=False)
+                    self._acknowledged = True
+                self._finish(info)
         await anyio.lowlevel.checkpoint()
 
     close = aclose
@@ -143,43 +201,46 @@ class MemoryTransport:
         if self._closed is not None:
             return
         drop = TransportClosed(ABNORMAL_CLOSURE, "", local=False)
-        if self._peer is not None and self._peer._closed is None:
-            self._peer._peer_closed = drop
+        peer = self._peer
+        if peer is not None and peer._closed is None:
+            peer._peer_closed = drop
         self._finish(drop)
 
     def _finish(self, info: TransportClosed) -> None:
         self._closed = info
-        # Closing our receive end also wakes a task of ours blocked in receive()
-        # and makes a peer blocked on a full buffer fail its send.
-        self._send_stream.close()
-        self._receive_stream.close()
+        # What we sent stays readable by the peer, then it sees the close; what
+        # the peer sent us and we never read is gone.  Closing both pipes also
+        # wakes our own blocked receive and a peer blocked on a full buffer.
+        self._outgoing.close()
+        self._incoming.close(discard=True)
 
     def _error(self, fallback: TransportClosed | None = None) -> TransportClosed:
         if self._closed is None:
             self._closed = fallback or TransportClosed(ABNORMAL_CLOSURE, "", local=False)
-            # The connection is over for us too: release our ends.
-            self._send_stream.close()
-            self._receive_stream.close()
+            # The connection is over for us too.
+            self._outgoing.close()
+            self._incoming.close(discard=True)
         closed = self._closed
         return TransportClosed(closed.code, closed.reason, local=closed.local)
 
 
 def memory_transport_pair(
     max_buffer_size: float = math.inf,
+    *,
+    write_buffer_size: float = math.inf,
 ) -> tuple[MemoryTransport, MemoryTransport]:
     """Return ``(client, server)``, connected back to back.
 
-    ``max_buffer_size`` frames may wait in each direction before ``send`` blocks
-    (unbounded by default; pass a small number to test backpressure).
+    A send waits while the peer has ``max_buffer_size`` frames or
+    ``write_buffer_size`` bytes (characters for text) unread: pass small numbers
+    to test backpressure.
     """
-    to_server_send, to_server_receive = anyio.create_memory_object_stream[str | bytes](
-        max_buffer_size
-    )
-    to_client_send, to_client_receive = anyio.create_memory_object_stream[str | bytes](
-        max_buffer_size
-    )
-    client = MemoryTransport("client", to_server_send, to_client_receive)
-    server = MemoryTransport("server", to_client_send, to_server_receive)
+    if not max_buffer_size >= 1 or not write_buffer_size >= 1:
+        raise ValueError("max_buffer_size and write_buffer_size must be at least 1")
+    to_server = _Pipe(max_buffer_size, write_buffer_size)
+    to_client = _Pipe(max_buffer_size, write_buffer_size)
+    client = MemoryTransport("client", to_server, to_client)
+    server = MemoryTransport("server", to_client, to_server)
     client._peer = server
     server._peer = client
     return client, server

@@ -1,37 +1,29 @@
-"""The trio backend: trio-websocket, with the gaps the Live API needs filled in.
+"""The trio backend's connection: trio-websocket, with the gaps the Live API needs filled.
 
-What this module adds on top of trio-websocket, and why:
+Dialling lives in ``_trio_dial``; this module is one open connection.  What it adds
+on top of trio-websocket, and why:
 
-* **Lifetime.** trio-websocket's reader runs in a nursery that must outlive the
-  connection, so the primary API is the async context manager
-  :func:`open_trio_transport`, which owns that nursery.  :func:`connect_trio` runs the
-  same context manager in a task of a caller-supplied nursery / task group.
-* **Prompt connect errors.** trio-websocket reports a refused upgrade by raising
-  from its reader task into the nursery, and a connection closed (or a TLS failure)
-  during the handshake is only noticed at the connect timeout.  The reader is run
-  through :class:`_ReaderGuard`, which notices both at once and turns them into
-  :class:`TransportConnectError`.  The TLS handshake is done before the upgrade for
-  the same reason.
+* **A writer task.** trio writes straight to the socket, and a cancellation
+  inside a write may tear the frame (with TLS the stream is broken by any
+  cancelled write).  So :meth:`TrioWebsocketTransport.send` only appends the
+  frame to an outbox that one writer task, never cancelled by callers, writes
+  in order.  A sender finding ``write_buffer_size`` bytes already waiting waits
+  for room *before* appending, so a cancelled sender leaves nothing behind and
+  the outbox is bounded by bytes.
+* **Stalled peers.** A peer that stops reading blocks the writer in the socket
+  write; keepalive cannot help (its ping waits behind the stuck frame).  A watch
+  task looks four times per ``stall_timeout`` at the writes' progress (counted
+  per 64 KiB written); when a write made none for ``stall_timeout`` the
+  connection is dropped and reported as ``TransportClosed(1011, ..., local=True)``.
 * **Keepalive.** trio-websocket never pings by itself.  A small task pings every
   ``ping_interval`` and, without a pong within ``ping_timeout``, closes with
   ``1011 keepalive ping timeout``, exactly like the ``websockets`` backend.
 * **Close bookkeeping.** trio-websocket records ``1000`` whatever code we close
   with, and does not close the TCP stream after a peer-initiated close; we track our
   own close and always close the stream ourselves (no unclosed-socket warnings).
-* **A writer task.** trio writes straight to the socket, and a cancellation
-  inside a write may tear the frame (with TLS the stream is broken by any
-  cancelled write).  So :meth:`TrioWebsocketTransport.send` only appends the
-  frame to an outbox that one writer task, never cancelled by callers, writes
-  in order; a sender waits only when ``_OUTBOX_HIGH`` frames are pending
-  (backpressure).  Cancelling a task that sends never costs the connection, and
-  a tight sending loop gets its frames written in batches.
-* **Sizes.** ``max_message_size`` and ``message_queue_size`` are set explicitly
-  (library defaults: 1 MiB and 1; a queue of 1 stops the reader, and with it the
-  answers to the server's pings, whenever one message waits), and a 64 KiB read
-  buffer instead of 4 KiB keeps multi-megabyte messages cheap.
-
-``TransportOptions.compression`` is ignored here: trio-websocket cannot negotiate
-permessage-deflate.
+  :meth:`~TrioWebsocketTransport.aclose` is bounded by its ``close_timeout``
+  whatever the peer does: a frame still half-written then is not followed by a
+  close frame (it would be garbage after a torn frame); the stream is dropped.
 """
 
 from __future__ import annotations
@@ -39,60 +31,88 @@ from __future__ import annotations
 import collections
 import itertools
 import math
-import ssl
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import asynccontextmanager
-from typing import Final, cast
+from typing import Final
 
-import anyio.abc
-import structlog
 import trio
 import trio_websocket
-from trio_websocket import ConnectionClosed, ConnectionRejected
+from trio_websocket import ConnectionClosed
 from wsproto.connection import ConnectionState
 
+from live_actor._redact import redact_url
 from live_actor._transport._base import (
     ABNORMAL_CLOSURE,
+    CloseInfo,
     TransportClosed,
-    TransportConnectError,
     TransportOptions,
-    WsTarget,
     check_close_code,
     check_frame,
-    check_headers,
     clip_reason,
-    has_header,
-    parse_ws_url,
-    redact_url,
-    refused_message,
-    secrets_of,
-    user_agent,
+    stall_reason,
 )
 
-__all__ = ["TrioWebsocketTransport", "connect_trio", "open_trio_transport"]
+__all__ = ["TrioWebsocketTransport", "WatchedStream"]
 
-_log = structlog.get_logger("live_actor")
-
-_RECEIVE_BUFFER_SIZE: Final = 64 * 1024
 _TOO_BIG_PREFIX: Final = "Exceeded maximum message size"  # trio-websocket's own 1009 reason
 _KEEPALIVE_REASON: Final = "keepalive ping timeout"  # the same text websockets uses
-#: frames pending in the outbox before a sender waits for the writer.
-_OUTBOX_HIGH: Final = 64
+#: Writes are split into chunks this big, each pushing the stall deadline back.
+_WRITE_CHUNK: Final = 64 * 1024
+_WRITE_ERRORS: Final = (
+    ConnectionClosed,
+    trio.BrokenResourceError,
+    trio.ClosedResourceError,
+    OSError,
+)
 
 
-class TrioWebsocketTransport:
-    """A :class:`~live_actor._transport._base.Transport` over a trio-websocket connection.
+class WatchedStream(trio.abc.Stream):
+    """The socket (or TLS) stream, counting the progress of every write.
 
-    Create it with :func:`open_trio_transport` or :func:`connect_trio`, not directly.
+    trio-websocket writes a whole frame with one ``send_all``; this wrapper
+    writes a big one in ``_WRITE_CHUNK`` pieces and counts each, so the stall
+    watch sees progress however big the frame, and only a peer that reads
+    *nothing* for ``stall_timeout`` counts as stalled.  Counting is one integer
+    increment: the hot path pays no clock read and no deadline change.
     """
 
-    #: frames go through the writer task, which callers never cancel (see ``Transport``).
+    def __init__(self, stream: trio.abc.Stream) -> None:
+        self.inner = stream
+        self.progress = 0
+        # Reads need no watching: the inner stream's method, without a layer.
+        self.receive_some = stream.receive_some  # type: ignore[method-assign]
+
+    async def send_all(self, data: bytes | bytearray | memoryview) -> None:
+        if len(data) <= _WRITE_CHUNK:
+            await self.inner.send_all(data)
+            self.progress += 1
+            return
+        view = memoryview(data)
+        for start in range(0, len(view), _WRITE_CHUNK):
+            await self.inner.send_all(view[start : start + _WRITE_CHUNK])
+            self.progress += 1
+
+    async def wait_send_all_might_not_block(self) -> None:
+        await self.inner.wait_send_all_might_not_block()
+
+    async def receive_some(self, max_bytes: int | None = None) -> bytes | bytearray:
+        return await self.inner.receive_some(max_bytes)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+class TrioWebsocketTransport(CloseInfo):
+    """A :class:`~live_actor._transport._base.Transport` over a trio-websocket connection.
+
+    Create it with ``open_trio_transport`` or ``connect_trio``, not directly.
+    """
+
+    #: cancelled in ``send``: nothing handed over, connection usable (see ``Transport``).
     cancel_safe_send = True
 
     def __init__(
         self,
         ws: trio_websocket.WebSocketConnection,
-        stream: trio.abc.Stream,
+        stream: WatchedStream,
         reader_scope: trio.CancelScope,
         url: str,
         options: TransportOptions,
@@ -102,16 +122,25 @@ class TrioWebsocketTransport:
         self._reader_scope = reader_scope
         self._url = redact_url(url)
         self._options = options
-        # (code, reason) when *we* ended the connection first (aclose or keepalive).
+        # (code, reason) when *we* ended the connection first (aclose, keepalive, stall).
         self._local: tuple[int, str] | None = None
         # Set by the first aclose(): from then on send/receive raise at once.
         self._shutting_down = False
         self._closed = trio.Event()
         self._keepalive_scope = trio.CancelScope()
+        self._watch_scope = trio.CancelScope()
         self._ping_ids = itertools.count()
-        # The writer task's outbox (see the module doc).
+        # The writer task's outbox (see the module doc), and its size in bytes.
         self._outbox: collections.deque[str | bytes] = collections.deque()
+        self._outbox_bytes = 0
+        self._limit = options.write_buffer_size
+        # A sender that found the outbox full waits until it is half empty:
+        # the writer then writes a batch before the sender is woken, instead of
+        # the two taking turns frame by frame.
+        self._low_water = options.write_buffer_size // 2
+        self._stall_timeout = math.inf if options.stall_timeout is None else options.stall_timeout
         self._writer_idle = False
+        self._writing = False
         self._writer_wakeup = trio.Event()
         self._writer_scope = trio.CancelScope()
         self._write_failed = False
@@ -147,18 +176,6 @@ class TrioWebsocketTransport:
         return self._close_info() or TransportClosed(ABNORMAL_CLOSURE, "", local=False)
 
     @property
-    def close_code(self) -> int | None:
-        """The close code once closed (or closing), else ``None``."""
-        info = self._close_info()
-        return None if info is None else info.code
-
-    @property
-    def close_reason(self) -> str:
-        """The close reason once closed (``""`` when none or still open)."""
-        info = self._close_info()
-        return "" if info is None else info.reason
-
-    @property
     def close_acknowledged(self) -> bool:
         """Did the peer answer our close frame (see ``Transport``)?"""
         # trio-websocket does not say whether its aclose() got the reply or gave
@@ -175,62 +192,95 @@ class TrioWebsocketTransport:
     async def send(self, frame: str | bytes) -> None:
         """Send ``frame`` as one text (``str``) or binary (``bytes``) message.
 
-        The frame is queued for the writer task and written whole, in order,
-        even if the caller is cancelled afterwards.  Then the caller waits while
-        ``_OUTBOX_HIGH`` frames are pending, and only there can it be cancelled
-        (like ``websockets`` cancelled in ``drain``: the frame is queued all the
-        same).  Not a checkpoint otherwise: the session's ``submit`` is one.
-        Raises :class:`TransportClosed` once the connection is closed (frames
-        still queued then are not written).
+        When ``write_buffer_size`` bytes already wait for the writer, wait for
+        room first: cancelled there, nothing is handed over.  Then the frame is
+        queued for the writer task and written whole, in order.  Not a
+        checkpoint otherwise: the session's ``submit`` is one.  Raises
+        :class:`TransportClosed` once the connection is closed (frames still
+        queued then are not written).
         """
         kind = type(frame)
         if kind is not str and kind is not bytes:
             frame = check_frame(frame)
         if self._shutting_down or self._write_failed or self._ws.closed is not None:
             raise self._closed_error()
-        outbox = self._outbox
-        outbox.append(frame)
+        if self._outbox_bytes >= self._limit:
+            await self._wait_for_room()
+            if self._shutting_down or self._write_failed:
+                raise self._closed_error()
+        self._outbox.append(frame)
+        self._outbox_bytes += len(frame)
         if self._writer_idle:
             self._writer_idle = False
             self._writer_wakeup.set()
-        if len(outbox) >= _OUTBOX_HIGH:
-            await self._wait_for_writer(_OUTBOX_HIGH // 2)
-            if self._write_failed:
-                raise self._closed_error()
 
-    async def _wait_for_writer(self, pending: int) -> None:
-        """Until at most ``pending`` frames wait (or writing failed)."""
-        while len(self._outbox) > pending and not self._write_failed:
+    async def _wait_for_room(self) -> None:
+        """Until at most half of ``write_buffer_size`` waits (or writing failed)."""
+        while self._outbox_bytes > self._low_water and not self._write_failed:
             self._progress_wanted = True
             await self._progress.wait()
 
-    async def _writer(self) -> None:
+    async def _wait_for_flush(self) -> None:
+        """Until every queued frame is written whole (or writing failed)."""
+        while (self._outbox or self._writing) and not self._write_failed:
+            self._progress_wanted = True
+            await self._progress.wait()
+
+    def _report_progress(self) -> None:
+        if self._progress_wanted:
+            self._progress_wanted = False
+            self._progress.set()
+            self._progress = trio.Event()
+
+    async def writer(self) -> None:
         """Write the outbox in order; runs as long as the connection."""
         outbox = self._outbox
         with self._writer_scope:
             while True:
                 while outbox:
+                    frame = outbox[0]
+                    self._writing = True
                     try:
-                        await self._ws.send_message(outbox[0])
-                    except (
-                        ConnectionClosed,
-                        trio.BrokenResourceError,
-                        trio.ClosedResourceError,
-                        OSError,
-                    ):
+                        await self._ws.send_message(frame)
+                    except _WRITE_ERRORS:
                         self._write_failed = True
                         outbox.clear()
-                    else:
-                        outbox.popleft()
-                    if self._progress_wanted:
-                        self._progress_wanted = False
-                        self._progress.set()
-                        self._progress = trio.Event()
-                    if self._write_failed:
+                        self._outbox_bytes = 0
+                        self._writing = False
+                        self._report_progress()
                         return
+                    self._writing = False
+                    outbox.popleft()
+                    self._outbox_bytes -= len(frame)
+                    if self._progress_wanted and self._outbox_bytes <= self._low_water:
+                        self._report_progress()
                 self._writer_idle = True
                 await self._writer_wakeup.wait()
                 self._writer_wakeup = trio.Event()
+
+    async def stall_watch(self) -> None:
+        """Fail the connection once a write has made no progress for ``stall_timeout``.
+
+        Looks four times per ``stall_timeout``: a stall is noticed within 1.25
+        times the timeout, and a healthy connection pays one wake-up per quarter
+        timeout instead of a clock read per frame.
+        """
+        period = self._stall_timeout / 4
+        stuck_for = 0.0
+        last = -1
+        with self._watch_scope:
+            while True:
+                await trio.sleep(period)
+                progress = self._stream.progress
+                if self._writing and progress == last:
+                    stuck_for += period
+                    if stuck_for >= self._stall_timeout:
+                        break
+                else:
+                    stuck_for = 0.0
+                last = progress
+        if not self._shutting_down and stuck_for >= self._stall_timeout:
+            await self._fail_stalled()
 
     async def receive(self) -> str | bytes:
         """Return the next message; :class:`TransportClosed` once closed."""
@@ -245,28 +295,29 @@ class TrioWebsocketTransport:
         self, code: int = 1000, reason: str = "", *, close_timeout: float | None = None
     ) -> None:
         """Close with ``code``/``reason``; idempotent, bounded by ``close_timeout``
-        (or ``close_timeout``), after which the TCP stream is closed forcefully.
+        (the argument, else the option), after which the stream is dropped.
 
-        A second (or concurrent) call waits for the first one to finish.  If the
-        peer closed first, its code and reason are kept: the later ``receive`` errors
-        say what really happened.
+        What was sent is written first, within the same bound.  A second (or
+        concurrent) call waits for the first one to finish.  If the peer closed
+        first, its code and reason are kept: the later ``receive`` errors say what
+        really happened.
         """
         check_close_code(code)
         if self._shutting_down:
             await self._closed.wait()
             return
         limit = self._options.close_timeout if close_timeout is None else close_timeout
-        deadline = trio.current_time() + limit
-        self._begin_close(code, clip_reason(reason))  # concurrent calls now wait for us
+        deadline = trio.current_time() + max(0.0, limit)
+        reason = clip_reason(reason)
+        self._begin_close(code, reason)  # concurrent calls now wait for us
         try:
             with trio.move_on_at(deadline):
-                await self._wait_for_writer(0)  # what callers sent goes out before the close
+                await self._wait_for_flush()  # what callers sent goes out before the close
         finally:
-            remaining = max(0.0, deadline - trio.current_time())
-            await self._shutdown(code, clip_reason(reason), remaining)
+            await self._shutdown(code, reason, deadline)
 
     async def wait_closed(self) -> None:
-        """Return once :meth:`aclose` (ours or the keepalive's) has finished."""
+        """Return once :meth:`aclose` (ours, the keepalive's or the stall's) has finished."""
         await self._closed.wait()
 
     # -- internals ----------------------------------------------------------------
@@ -276,18 +327,22 @@ class TrioWebsocketTransport:
         if self._close_info() is None:
             self._local = (code, reason)
 
-    async def _shutdown(self, code: int, reason: str, close_timeout: float | None = None) -> None:
+    async def _shutdown(self, code: int, reason: str, deadline: float) -> None:
+        # A frame cut short by the deadline leaves the stream mid-frame: a close
+        # frame after it would be garbage, so the stream is just dropped.
+        graceful = not self._writing and deadline > trio.current_time()
         self._keepalive_scope.cancel()
+        self._watch_scope.cancel()
         self._writer_scope.cancel()
         self._write_failed = True  # writing is over: wake senders waiting for room
         self._progress.set()
         try:
-            limit = self._options.close_timeout if close_timeout is None else close_timeout
-            with trio.move_on_after(limit):
-                # Sends the close frame, wakes any task blocked in get_message(),
-                # then waits for the peer's close frame.
-                await self._ws.aclose(code, reason or None)
-        except (ConnectionClosed, trio.BrokenResourceError, trio.ClosedResourceError, OSError):
+            if graceful:
+                with trio.move_on_at(deadline):
+                    # Sends the close frame, wakes any task blocked in get_message(),
+                    # then waits for the peer's close frame.
+                    await self._ws.aclose(code, reason or None)
+        except _WRITE_ERRORS:
             pass  # the socket is already dead: nothing left to do gracefully
         finally:
             try:
@@ -298,7 +353,13 @@ class TrioWebsocketTransport:
                 self._reader_scope.cancel()
                 self._closed.set()
 
-    async def _keepalive(self) -> None:
+    async def _fail_stalled(self) -> None:
+        """The peer read nothing for ``stall_timeout``: drop the connection."""
+        self._begin_close(1011, stall_reason(self._stall_timeout))
+        self._writing = True  # the frame in the socket is torn: no close frame
+        await self._shutdown(1011, "", trio.current_time())
+
+    async def keepalive(self) -> None:
         """Ping every ``ping_interval``; no pong within ``ping_timeout`` -> close 1011."""
         timed_out = False
         with self._keepalive_scope:
@@ -307,7 +368,9 @@ class TrioWebsocketTransport:
         # keepalive failure, and closing now would discard unread messages.
         if timed_out and not self._shutting_down and self._ws.closed is None:
             self._begin_close(1011, _KEEPALIVE_REASON)
-            await self._shutdown(1011, _KEEPALIVE_REASON)
+            await self._shutdown(
+                1011, _KEEPALIVE_REASON, trio.current_time() + self._options.close_timeout
+            )
 
     async def _ping_until_late(self) -> bool:
         interval = self._options.ping_interval
@@ -323,195 +386,3 @@ class TrioWebsocketTransport:
                     return False
             if scope.cancelled_caught:
                 return True
-
-
-class _ReaderGuard:
-    """Stands in for the ``trio.Nursery`` that ``wrap_client_stream`` wants.
-
-    trio-websocket only calls ``nursery.start_soon(connection._reader_task)``.  We run
-    that reader in our real nursery under a guard which
-
-    * catches ``ConnectionRejected`` (a refused upgrade, raised *from the reader*,
-      which would otherwise cancel every task in the nursery),
-    * notices the reader ending before the handshake finished (TCP closed, protocol
-      error), which trio-websocket would report only at the connect timeout,
-
-    and in both cases cancels the dial so :func:`_dial` can report it at once.  After
-    the handshake an unexpected reader crash is logged and swallowed: the reader
-    closes its channel on the way out, so ``receive`` reports 1006 instead of the
-    crash tearing down the caller's nursery.
-    """
-
-    def __init__(self, nursery: trio.Nursery, dial_scope: trio.CancelScope) -> None:
-        self._nursery = nursery
-        self._dial_scope = dial_scope
-        # Set by _dial once it has its answer; after that the reader ending is the
-        # connection's business, not a dial failure.
-        self.dial_over = False
-        self.rejected: ConnectionRejected | None = None
-        self.ended_early = False
-        # Shielded so that when the caller's scope is cancelled the reader still
-        # sees the peer's reply to our close frame, keeping the (shielded) aclose()
-        # graceful instead of waiting out close_timeout.  Whoever closes the stream
-        # cancels this scope too, so the reader can never outlive the connection.
-        self.reader_scope = trio.CancelScope(shield=True)
-
-    def start_soon(
-        self, async_fn: Callable[..., Awaitable[object]], *args: object, name: object = None
-    ) -> None:
-        self._nursery.start_soon(self._run, async_fn, *args, name=name)
-
-    async def _run(self, async_fn: Callable[..., Awaitable[object]], *args: object) -> None:
-        try:
-            with self.reader_scope:
-                await async_fn(*args)
-        except ConnectionRejected as exc:
-            self.rejected = exc
-        except Exception as exc:
-            # Type only: an exception's text could quote the request.
-            _log.error("live_actor.transport.reader_crashed", error_type=type(exc).__name__)
-        finally:
-            if not self.dial_over:
-                self.ended_early = True
-                self._dial_scope.cancel()
-
-
-def _describe(exc: BaseException) -> str:
-    """A one-line description of a dial failure (OS and TLS errors carry no secrets)."""
-    cause = exc.__cause__ if isinstance(exc, trio.BrokenResourceError) else None
-    shown = cause if cause is not None else exc
-    text = str(shown)
-    return f"{type(shown).__name__}: {text}" if text else type(shown).__name__
-
-
-async def _dial(
-    nursery: trio.Nursery,
-    url: str,
-    target: WsTarget,
-    headers: list[tuple[str, str]],
-    options: TransportOptions,
-) -> TrioWebsocketTransport:
-    shown = redact_url(url)
-    if not has_header(headers, "user-agent"):
-        headers = [*headers, ("User-Agent", user_agent())]
-    extra_headers = [(name.encode("ascii"), value.encode("ascii")) for name, value in headers]
-    dial_scope = trio.move_on_after(options.connect_timeout)
-    guard = _ReaderGuard(nursery, dial_scope)
-    stream: trio.SocketStream | trio.SSLStream[trio.SocketStream] | None = None
-    ws: trio_websocket.WebSocketConnection | None = None
-    try:
-        with dial_scope:
-            if target.secure:
-                ssl_stream = await trio.open_ssl_over_tcp_stream(
-                    target.host,
-                    target.port,
-                    ssl_context=ssl.create_default_context(),
-                    https_compatible=True,
-                )
-                stream = ssl_stream
-                # Fail fast on certificate errors: inside trio-websocket's reader a
-                # TLS failure would only surface as a connect timeout.
-                await ssl_stream.do_handshake()
-            else:
-                stream = await trio.open_tcp_stream(target.host, target.port)
-            ws = await trio_websocket.wrap_client_stream(
-                cast(trio.Nursery, guard),
-                stream,
-                target.host_header,
-                target.resource,
-                extra_headers=extra_headers,
-                message_queue_size=options.message_queue_size,
-                max_message_size=options.max_message_size,
-                receive_buffer_size=_RECEIVE_BUFFER_SIZE,
-            )
-    except (OSError, trio.BrokenResourceError) as exc:
-        raise TransportConnectError(f"could not connect to {shown}: {_describe(exc)}") from exc
-    finally:
-        guard.dial_over = True
-        if ws is None and stream is not None:
-            try:
-                await trio.aclose_forcefully(stream)
-            finally:
-                guard.reader_scope.cancel()
-    if ws is None or stream is None:
-        if guard.rejected is not None:
-            status = guard.rejected.status_code
-            message = refused_message(status, url, guard.rejected.body, secrets_of(headers, url))
-            raise TransportConnectError(message, status=status)
-        if guard.ended_early:
-            raise TransportConnectError(
-                f"connection to {shown} closed during the WebSocket handshake"
-            )
-        raise TransportConnectError(
-            f"timed out connecting to {shown} after {options.connect_timeout:g}s"
-        )
-    return TrioWebsocketTransport(ws, stream, guard.reader_scope, url, options)
-
-
-def _sole_exception(group: BaseExceptionGroup[BaseException]) -> BaseException | None:
-    """The one exception a nursery wrapped, if it wrapped exactly one."""
-    if len(group.exceptions) == 1:
-        return group.exceptions[0]
-    others = [exc for exc in group.exceptions if not isinstance(exc, trio.Cancelled)]
-    return others[0] if len(others) == 1 else None
-
-
-@asynccontextmanager
-async def open_trio_transport(
-    url: str, headers: Mapping[str, str], options: TransportOptions
-) -> AsyncIterator[TrioWebsocketTransport]:
-    """Connect under trio; the connection's tasks live exactly as long as the block.
-
-    On exit the transport is closed (``aclose()``, shielded, bounded by
-    ``close_timeout``).  Exceptions from the block come out unchanged, not wrapped in
-    the ``ExceptionGroup`` our internal nursery would add.
-    """
-    target = parse_ws_url(url)
-    checked = check_headers(headers)
-    if options.compression:
-        _log.info("live_actor.transport.compression_unsupported", backend="trio")
-    try:
-        async with trio.open_nursery() as nursery:
-            transport = await _dial(nursery, url, target, checked, options)
-            nursery.start_soon(transport._writer)
-            if options.ping_interval is not None:
-                nursery.start_soon(transport._keepalive)
-            try:
-                yield transport
-            finally:
-                with trio.CancelScope(shield=True):
-                    await transport.aclose()
-    except BaseExceptionGroup as group:
-        sole = _sole_exception(group)
-        if sole is None:
-            raise
-        # Re-raise the exception itself, keeping its own context rather than
-        # chaining it to the group that contains it.
-        context = sole.__context__
-        try:
-            raise sole
-        finally:
-            sole.__context__ = context
-            del sole, context
-
-
-async def connect_trio(
-    url: str,
-    headers: Mapping[str, str],
-    options: TransportOptions,
-    task_group: anyio.abc.TaskGroup | trio.Nursery,
-) -> TrioWebsocketTransport:
-    """Connect in a task of ``task_group`` (a ``trio.Nursery`` or anyio ``TaskGroup``).
-
-    The task holds the connection open until :meth:`TrioWebsocketTransport.aclose`;
-    the caller must call it, or ``task_group`` never finishes.  Connect errors are
-    raised here, not in ``task_group``.
-    """
-
-    async def host(*, task_status: trio.TaskStatus[TrioWebsocketTransport]) -> None:
-        async with open_trio_transport(url, headers, options) as transport:
-            task_status.started(transport)
-            await transport.wait_closed()
-
-    transport = await task_group.start(host)
-    return cast(TrioWebsocketTransport, transport)

@@ -6,13 +6,26 @@ from collections.abc import Iterator
 
 import pytest
 
+import live_actor._transport
+
 from ._servers import RawServer, ScriptedServer
 
 
-@pytest.fixture(params=["asyncio", "trio"])
-def anyio_backend(request: pytest.FixtureRequest) -> str:
-    """Every async transport test runs on asyncio (websockets) and trio (trio-websocket)."""
-    return str(request.param)
+@pytest.fixture(
+    params=[
+        pytest.param(("asyncio", None), id="asyncio"),
+        pytest.param(("trio", None), id="trio"),
+        pytest.param(("trio", "websockets"), id="trio-websockets"),
+    ]
+)
+def anyio_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every async transport test runs on asyncio (websockets), on trio
+    (trio-websocket) and on trio with ``trio_backend="websockets"`` (the sans-IO
+    driver), which becomes the default for options that do not choose."""
+    backend, trio_backend = request.param
+    if trio_backend is not None:
+        monkeypatch.setattr(live_actor._transport, "_TRIO_DEFAULT", trio_backend)
+    return str(backend)
 
 
 @pytest.fixture(scope="session")

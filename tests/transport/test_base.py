@@ -27,6 +27,9 @@ def test_default_options() -> None:
     assert options.message_queue_size == 1024
     assert options.compression is False
     assert (options.ping_interval, options.ping_timeout) == (30.0, 60.0)
+    assert options.write_buffer_size == 256 * 1024
+    assert options.stall_timeout == 20.0
+    assert options.ssl_context is None and options.trio_backend is None
 
 
 @pytest.mark.parametrize(
@@ -40,6 +43,11 @@ def test_default_options() -> None:
         {"ping_timeout": float("nan")},
         {"message_queue_size": 0},
         {"compression": "yes"},
+        {"write_buffer_size": 100},
+        {"write_buffer_size": 1.5e6},
+        {"stall_timeout": 0},
+        {"ssl_context": "/etc/ssl/ca.pem"},
+        {"trio_backend": "wsproto"},
     ],
 )
 def test_invalid_options(kwargs: dict[str, object]) -> None:
@@ -134,8 +142,9 @@ def test_exception_texts() -> None:
     assert "locally" in str(TransportClosed(1000, local=True))
     assert str(TransportClosed(1006)) == "WebSocket closed by the peer with code 1006"
     err = TransportConnectError("refused", status=403)
-    assert (str(err), err.status, err.message) == ("refused", 403, "refused")
+    assert (str(err), err.status, err.message, err.permanent) == ("refused", 403, "refused", False)
     assert "403" in repr(err)
+    assert TransportConnectError("bad certificate", permanent=True).permanent
 
 
 @given(

@@ -1,9 +1,9 @@
 """Cancelling a sender never tears a frame and never costs a healthy connection.
 
-The trio transport queues frames for a writer task that callers cannot cancel;
-``websockets`` (asyncio) buffers whole frames before it suspends.  Either way a
-frame handed to ``send`` is written whole, and a sender blocked by a peer that
-stops reading can be cancelled without harm.
+A send waits for room in the write buffer *before* it hands its frame over: the
+trio transport's writer task (never cancelled by callers) writes what was handed
+over, ``websockets`` (asyncio) buffers whole frames.  So a sender blocked by a peer
+that stops reading can be cancelled without harm, and its frame is not sent.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from typing import Any
 
 import anyio
 import pytest
-import sniffio
 
 from live_actor._transport import Transport, TransportOptions, open_transport
 from live_actor.testing import FakeLiveServer
@@ -66,21 +65,21 @@ async def _ready(server: FakeLiveServer) -> AsyncIterator[tuple[Transport, Any]]
         yield transport, await server.wait_for_connection()
 
 
-async def test_cancelled_send_finishes_its_frame_and_keeps_the_connection(
+async def test_cancelled_send_hands_nothing_over_and_keeps_the_connection(
     server: FakeLiveServer,
 ) -> None:
     async with _ready(server) as (transport, conn):
         conn.stall(1.5)
         sent = await _fill_until_blocked(transport, 0.5)
-        # The blocked frame was finished once the server read again:
-        # the connection is healthy and every frame arrived whole.
+        # The blocked frame was never handed over: the connection is healthy,
+        # every frame whose send returned arrived whole, and nothing more.
         await transport.send(json.dumps({"realtimeInput": {"text": "after"}}))
         await _arrived(conn, "after", 10)
         kinds = [e.kind for e in conn.received]
         assert kinds[-1] == "realtimeInput.text"
         frames = [e for e in conn.received if e.kind == "realtimeInput.video"]
-        assert len(frames) == sent + 1  # the blocked one finished after the cancel
-        assert conn.video_frames == sent + 1  # decoded whole: nothing torn
+        assert len(frames) == sent  # the cancelled one left nothing behind
+        assert conn.video_frames == sent  # decoded whole: nothing torn
         assert transport.close_code is None
 
 
@@ -92,10 +91,9 @@ async def test_already_cancelled_send_still_sends_whole(server: FakeLiveServer) 
         await transport.send(json.dumps({"realtimeInput": {"text": "next"}}))
         await _arrived(conn, "next", 5)
         texts = [e.text for e in conn.received if e.text is not None]
-        if sniffio.current_async_library() == "trio":
-            assert texts == ["in a cancelled scope", "next"]
-        else:  # asyncio raises CancelledError before writing; either way nothing is torn
-            assert texts[-1] == "next"
+        # With room in the buffer a send does not suspend, so even a cancelled
+        # scope does not stop it: it is sent whole, on both backends.
+        assert texts == ["in a cancelled scope", "next"]
         assert transport.close_code is None
 
 
