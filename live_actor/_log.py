@@ -52,6 +52,8 @@ EVENTS: Final = (
     "live_actor.session.callback_overflow",
     "live_actor.session.event_overflow",
     "live_actor.session.closed",
+    "live_actor.transport.reader_crashed",
+    "live_actor.transport.compression_unsupported",
     "live_actor.supervisor.rotating",
     "live_actor.supervisor.exit",
     "live_actor.supervisor.reconnecting",

@@ -17,12 +17,14 @@ The accounting rule: whatever cancels a send (an anyio scope, ``asyncio.timeout`
 A send cancelled before the command task took its entry handed nothing over
 and is dropped (the core is told, h11's ``send_failed()``); once the task took
 it (:attr:`Entry.taken`), it is the task's, and it is sent or queued even if
-the caller saw a cancellation.  ``SessionHandle.outcome()`` tells which.
+the caller saw a cancellation.  On the fast path, a send cancelled while the
+transport waited for room hands nothing over either (the transport's
+contract): the core undoes it (``send_cancelled``) and counts it dropped.  The
+send's ``Receipt`` tells which.
 """
 
 from __future__ import annotations
 
-import contextlib
 from typing import Final
 
 import anyio
@@ -119,10 +121,14 @@ class CommandPipe:
                 if frame is not None:
                     if entry.turn:
                         self.note_trigger()
-                    try:  # noqa: SIM105 - contextlib.suppress costs an object per audio chunk
+                    try:
                         await transport.send(frame)
                     except TransportClosed:
                         pass  # kept by the ledger as sent-unconfirmed: replayed later
+                    except BaseException:
+                        # Cancelled while waiting for room: nothing was handed over.
+                        core.send_cancelled(entry, "cancelled before it was sent")
+                        raise
             finally:
                 lock.release()
             return
@@ -167,8 +173,16 @@ class CommandPipe:
                             self.note_trigger()
                         # On TransportClosed the ledger keeps the entry as sent but
                         # unconfirmed: it is replayed after the reconnect.
-                        with contextlib.suppress(TransportClosed):
+                        try:
                             await transport.send(frame)
+                        except TransportClosed:
+                            pass
+                        except BaseException:  # the session ends while the socket is full
+                            self._core.send_cancelled(
+                                entry, "session closed before it could be sent"
+                            )
+                            self._in_flight -= 1
+                            raise
                     self._in_flight -= 1
                     try:
                         entry = receive_nowait()

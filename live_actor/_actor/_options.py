@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager
+from collections.abc import Callable, Sequence
 from typing import Any, Final, Literal
 
 import attrs
@@ -11,17 +10,9 @@ import attrs
 from .._errors import ConfigError
 from .._protocol._ledger import MediaPolicy
 from .._protocol._messages import Content
-from .._transport import Transport, TransportOptions
+from .._transport import Connector, TransportOptions
 
 __all__ = ["Connector", "CutTurnPolicy", "SessionOptions"]
-
-#: Opens one WebSocket: ``connector(url, headers, options)`` is an async context
-#: manager yielding a :class:`~live_actor.transports.Transport`.  The default
-#: follows the running event loop (trio-websocket under trio, ``websockets``
-#: under asyncio); :class:`~live_actor.transports.MemoryConnector` dials in memory.
-Connector = Callable[
-    [str, Mapping[str, str], TransportOptions], AbstractAsyncContextManager[Transport]
-]
 
 #: What the session does after a reconnect when the resumed state holds a
 #: question whose answer was cut (the service does not continue a cut answer):
@@ -64,7 +55,10 @@ class SessionOptions:
     * ``cut_turn_policy``: see :data:`CutTurnPolicy`.
     * ``history``: called when a resume is impossible and a fresh session
       starts; the turns it returns are sent first (``turnComplete: false``).
-    * ``connector``: how to open the WebSocket (see :data:`Connector`).
+    * ``connector``: how to open the WebSocket: a
+      :class:`~live_actor.transports.Connector` (default: the running event
+      loop's, trio-websocket under trio and ``websockets`` under asyncio;
+      :class:`~live_actor.transports.MemoryConnector` dials in memory).
     """
 
     transport: TransportOptions = attrs.field(factory=TransportOptions)

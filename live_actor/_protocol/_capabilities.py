@@ -16,7 +16,7 @@ from typing import Final, Literal
 
 import attrs
 
-__all__ = ["ModelCapabilities", "capabilities_for", "KNOWN_MODELS"]
+__all__ = ["KNOWN_MODELS", "ModelCapabilities", "capabilities_for"]
 
 ThinkingRule = Literal["any", "rejected", "level_or_budget"]
 SeedShape = Literal["client_content", "initial_history"]

@@ -371,6 +371,20 @@ class SessionCore:
         """Rule 9: an accepted command never reached the socket (cancelled, closed)."""
         self.ledger.stats.drop(reason, entry)
 
+    def send_cancelled(self, entry: Entry, reason: str) -> None:
+        """Rule 9: the frame :meth:`dispatch` just returned for ``entry`` was not
+        handed to the socket (the send was cancelled first): undo the send, so the
+        message indices stay the server's, and count it dropped."""
+        if entry.connection == self.connection_number and entry.index == self.index:
+            self.index -= 1
+        self.ledger.unsend(entry)
+        message = entry.message
+        if isinstance(message, ToolResponse):  # the calls are owed again
+            for response in message.function_responses or ():
+                if response.id and response.id not in self._pending:
+                    self._pending[response.id] = FunctionCall(id=response.id, name=response.name)
+        self.ledger.stats.drop(reason, entry)
+
     def replay_frames(self, prefix: Sequence[ClientMessage] = ()) -> list[str]:
         """:meth:`replay`'s frames."""
         return self.replay(prefix)[0]

@@ -306,6 +306,25 @@ class Ledger:
                     self._answered_calls.add(response.id)
         self._unconfirmed.append(entry)
 
+    def unsend(self, entry: Entry) -> None:
+        """Undo :meth:`mark_sent` of the entry sent last: its frame never reached the
+        socket (the send was cancelled before handing it over)."""
+        connection = entry.connection
+        if entry.media:
+            if self._media and self._media[-1][0] is entry:
+                _entry, seconds = self._media.pop()
+                self._media_seconds -= seconds
+        elif self._unconfirmed and self._unconfirmed[-1] is entry:
+            self._unconfirmed.pop()
+        if entry.turn and connection is not None:
+            self._triggers[connection] -= 1
+        if entry.replays and entry.outcome is SendOutcome.REPLAYED:
+            entry.replays -= 1
+            self.stats.replayed -= 1
+        else:
+            self.stats.sent -= 1
+        entry.connection = entry.index = None
+
     # ----------------------------------------------------------- evidence
 
     def turn_started(self, connection: int) -> None:

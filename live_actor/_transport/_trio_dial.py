@@ -38,13 +38,13 @@ from typing import Final, Protocol, cast
 
 import anyio
 import anyio.abc
-import structlog
 import trio
 import trio_websocket
 import wsproto.events
 from trio_websocket import ConnectionRejected
 from wsproto import ConnectionType, WSConnection
 
+from live_actor._log import get_logger
 from live_actor._redact import Dial, redact_text, user_agent
 from live_actor._transport._base import (
     Transport,
@@ -61,7 +61,6 @@ class _ClosableTransport(Transport, Protocol):
     async def wait_closed(self) -> None: ...
 
 
-_log = structlog.get_logger("live_actor")
 
 _RECEIVE_BUFFER_SIZE: Final = 64 * 1024
 #: Bytes of a refused upgrade's body kept to explain the refusal.
@@ -156,7 +155,9 @@ class _ReaderGuard:
             self.failure = f"invalid handshake response: {exc.__context__}"
         except Exception as exc:
             if self.dial_over:
-                _log.error("live_actor.transport.reader_crashed", error_type=type(exc).__name__)
+                get_logger().error(
+                    "live_actor.transport.reader_crashed", error_type=type(exc).__name__
+                )
             else:
                 self.failure = f"the WebSocket reader failed: {type(exc).__name__}"
         finally:
@@ -316,7 +317,7 @@ async def open_trio_transport(
     nursery would add.
     """
     if options.compression:
-        _log.info("live_actor.transport.compression_unsupported", backend="trio")
+        get_logger().info("live_actor.transport.compression_unsupported", backend="trio")
     try:
         async with trio.open_nursery() as nursery:
             transport = await _dial(nursery, dial, options)

@@ -1339,7 +1339,7 @@ README_EVENTS = {
         "gave_up",
         "shutdown",
     ]
-}
+} | {f"live_actor.transport.{name}" for name in ["reader_crashed", "compression_unsupported"]}
 
 
 def test_readme_event_names_are_the_stable_list() -> None:
