@@ -231,7 +231,7 @@ class SessionHandle:
 
     async def _submit(self, entry: Entry) -> Receipt:
         receipt = self._actor.last_receipt = Receipt(entry)
-        await self._actor.submit(entry)
+        await self._actor.pipe.submit(entry)
         return receipt
 
     async def send(self, message: ClientMessage) -> Receipt:
@@ -291,7 +291,7 @@ class SessionHandle:
             actor = self._actor
             entry = actor.accept_media(audio, AUDIO_MIME)
             receipt = actor.last_receipt = Receipt(entry)
-            await actor.submit(entry)
+            await actor.pipe.submit(entry)
             return receipt
         given = sum(
             (

@@ -25,6 +25,7 @@ send's ``Receipt`` tells which.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Final
 
 import anyio
@@ -47,8 +48,12 @@ CHECKPOINT_EVERY: Final = 16
 class CommandPipe:
     """Accept, order and send a session's commands (see the module doc)."""
 
-    def __init__(self, core: SessionCore, size: int) -> None:
+    def __init__(
+        self, core: SessionCore, size: int, closed_error: Callable[[], SessionClosedError]
+    ) -> None:
         self._core = core
+        #: the error a send on the closed session raises (the session's own words).
+        self._closed_error = closed_error
         self._in, self._out = anyio.create_memory_object_stream[Entry](size)
         self.lock = SendLock()
         self._in_flight = 0
@@ -142,7 +147,7 @@ class CommandPipe:
                 await self._in.send(entry)  # backpressure
         except (anyio.ClosedResourceError, anyio.BrokenResourceError):
             self._forget(entry, "session closed")
-            raise SessionClosedError("the session closed before the command was queued") from None
+            raise self._closed_error() from None
         except BaseException:
             if not entry.taken:  # else the command task owns it: sent or queued
                 self._forget(entry, "cancelled before it was queued")

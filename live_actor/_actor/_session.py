@@ -108,7 +108,7 @@ class SessionActor:
         self.observer = Observer(
             _log.get_logger().bind(session_id=self.session_id, model=config.model)
         )
-        self.pipe = CommandPipe(self.core, options.command_buffer)
+        self.pipe = CommandPipe(self.core, options.command_buffer, self.closed_error)
         self.delivery = Delivery(
             callbacks,
             event_buffer=options.event_buffer,
@@ -193,15 +193,9 @@ class SessionActor:
             raise self.closed_error()
         return self.core.accept_media(data, mime_type, field=field)
 
-    async def submit(self, entry: Entry) -> None:
-        try:
-            await self.pipe.submit(entry)
-        except SessionClosedError:
-            raise self.closed_error() from None
-
     async def send_message(self, message: ClientMessage) -> Entry:
         entry = self.accept(message)
-        await self.submit(entry)
+        await self.pipe.submit(entry)
         return entry
 
     # ============================================================= lifecycle
