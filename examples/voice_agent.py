@@ -92,7 +92,7 @@ async def endpoint() -> AsyncIterator[tuple[str, str | None]]:  # real service o
 async def main(wav_in: str | None, realtime: bool) -> None:
     heard = {"input": "", "output": ""}
 
-    def on_transcription(kind: str, transcription: live_actor.Transcription) -> None:
+    def on_transcription(kind: str, transcription: live_actor.types.Transcription) -> None:
         heard[kind] += transcription.text or ""  # arrives in pieces: concatenate
 
     async with endpoint() as (api_key, base_url):

@@ -37,14 +37,13 @@ from . import (
     Reconnecting,
     RestartPolicy,
     Resumed,
-    ServerMessage,
     SessionHandle,
-    ToolCall,
     open_session,
     vertex_credentials,
 )
 from ._auth import CredentialsSource
 from ._chat_audio import WavError, read_wav_for_live, write_wav
+from .types import ServerMessage, ToolCall
 
 __all__ = ["ChatTarget", "choose_target", "run_chat"]
 

@@ -50,7 +50,7 @@ from ._protocol._messages import (
     SlidingWindow,
     Tool,
 )
-from ._redact import redact_url
+from ._redact import WS_SCHEMES, describe_headers, redact_url
 
 __all__ = [
     "DEFAULT_LOCATION",
@@ -71,8 +71,6 @@ V1ALPHA: Final = "v1alpha"
 #: google-genai's default for Vertex AI.
 VERTEX_API_VERSION: Final = "v1beta1"
 DEFAULT_LOCATION: Final = "us-central1"
-
-_WS_SCHEMES: Final = {"ws": "ws", "wss": "wss", "http": "ws", "https": "wss"}
 
 # Headers the library computes; letting extra_headers override them would
 # silently break auth or the WebSocket handshake.
@@ -99,11 +97,6 @@ _W = TypeVar("_W")
 
 def _base_url_repr(value: str | None) -> str:
     return "None" if value is None else repr(redact_url(value))
-
-
-def _headers_repr(value: Mapping[str, str]) -> str:
-    # Extra headers may carry proxy credentials: show names only.
-    return "{" + ", ".join(f"{name!r}: '<redacted>'" for name in value) + "}"
 
 
 # ------------------------------------------------------------------- converters
@@ -353,7 +346,7 @@ class LiveConfig:
     api_version: str | None = None
     base_url: str | None = attrs.field(default=None, repr=_base_url_repr)
     extra_headers: Mapping[str, str] = attrs.field(
-        default=None, converter=_to_headers, repr=_headers_repr, hash=False
+        default=None, converter=_to_headers, repr=describe_headers, hash=False
     )
 
     generation_config: GenerationConfig | None = attrs.field(
@@ -445,7 +438,7 @@ class LiveConfig:
             _ = parts.port
         except ValueError:
             parts = None
-        if parts is None or parts.scheme.lower() not in _WS_SCHEMES or not parts.hostname:
+        if parts is None or parts.scheme.lower() not in WS_SCHEMES or not parts.hostname:
             raise ConfigError(
                 f"base_url {redact_url(self.base_url)!r} is not usable: give an absolute "
                 "ws://, wss://, http:// or https:// URL such as 'ws://127.0.0.1:8765'"

@@ -322,7 +322,7 @@ def _data_bytes(blob: dict[str, Any], what: str) -> None:
 
 
 def blob_from_genai(value: Any) -> Blob:
-    """A :class:`~live_actor.Blob` from ``types.Blob`` (or its dict)."""
+    """A :class:`~live_actor.types.Blob` from ``types.Blob`` (or its dict)."""
     if isinstance(value, Blob):
         return value
     blob = _mapping(value, "blob")
@@ -444,7 +444,7 @@ def _function_response_dict(value: Any, what: str) -> dict[str, Any]:
 
 
 def function_response_from_genai(value: Any) -> FunctionResponse:
-    """A :class:`~live_actor.FunctionResponse` from ``types.FunctionResponse`` (or its dict)."""
+    """A :class:`~live_actor.types.FunctionResponse` from google-genai's (or its dict)."""
     if isinstance(value, FunctionResponse):
         return value
     return _structure(

@@ -32,7 +32,6 @@ from live_actor._redact import (
     redact_url,
     scrub,
     secrets_of,
-    user_agent,
 )
 
 __all__ = [
@@ -57,7 +56,6 @@ __all__ = [
     "scrub",
     "secrets_of",
     "stall_reason",
-    "user_agent",
 ]
 
 #: The Live API sends whole turns of audio/transcripts in one message; 16 MiB is the

@@ -45,7 +45,7 @@ from trio_websocket import ConnectionRejected
 from wsproto import ConnectionType, WSConnection
 
 from live_actor._log import get_logger
-from live_actor._redact import Dial, redact_text, user_agent
+from live_actor._redact import Dial, redact_text
 from live_actor._transport._base import (
     Transport,
     TransportConnectError,
@@ -53,6 +53,7 @@ from live_actor._transport._base import (
     refused_message,
 )
 from live_actor._transport._trio_ws import TrioWebsocketTransport, WatchedStream
+from live_actor._version import USER_AGENT
 
 __all__ = ["connect_trio", "open_trio_transport"]
 
@@ -237,7 +238,7 @@ async def _dial(
                     for name, value in (
                         dial.headers
                         if dial.has_header("user-agent")
-                        else [*dial.headers, ("User-Agent", user_agent())]
+                        else [*dial.headers, ("User-Agent", USER_AGENT)]
                     )
                 ],
                 message_queue_size=options.message_queue_size,

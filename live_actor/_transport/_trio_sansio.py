@@ -34,7 +34,7 @@ from websockets.http11 import Response
 from websockets.protocol import State
 from websockets.uri import parse_uri
 
-from live_actor._redact import Dial, RedactingLogger, user_agent
+from live_actor._redact import Dial, RedactingLogger
 from live_actor._transport._base import (
     ABNORMAL_CLOSURE,
     CloseInfo,
@@ -48,6 +48,7 @@ from live_actor._transport._base import (
 )
 from live_actor._transport._trio_dial import _dial_error, _open_stream, _sole_exception
 from live_actor._transport._websockets import RefusalSnoop, _classify, _connect_error
+from live_actor._version import USER_AGENT
 
 __all__ = ["TrioSansIOTransport", "open_trio_sansio_transport"]
 
@@ -391,7 +392,7 @@ def _new_protocol(dial: Dial, options: TransportOptions) -> ClientProtocol:
     for name, value in dial.headers:
         request.headers[name] = value
     if not dial.has_header("user-agent"):
-        request.headers["User-Agent"] = user_agent()
+        request.headers["User-Agent"] = USER_AGENT
     protocol.send_request(request)
     return protocol
 

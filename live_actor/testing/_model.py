@@ -50,7 +50,7 @@ class DeclaredFunction:
     """A function the session declared (``setup.tools[].functionDeclarations`` or a
     ``contextUpdate``), as the fake's model sees it.
 
-    Named apart from the wire class ``live_actor.FunctionDeclaration`` on purpose:
+    Named apart from the wire class ``live_actor.types.FunctionDeclaration`` on purpose:
     this is the fake's reduced view (name, behaviour, description), not the wire shape.
     """
 

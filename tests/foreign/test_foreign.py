@@ -583,9 +583,9 @@ async def test_tool_call_answered_by_callback(server: ForeignLiveServer) -> None
         await peer.say("done")
 
     server.script = script
-    calls: list[live_actor.ToolCall] = []
+    calls: list[live_actor.types.ToolCall] = []
 
-    def on_tool_call(call: live_actor.ToolCall) -> dict[str, Any]:
+    def on_tool_call(call: live_actor.types.ToolCall) -> dict[str, Any]:
         calls.append(call)
         return {"temperature": 21}
 
@@ -622,7 +622,7 @@ async def test_tool_call_cancellation_cancels_slow_tool(server: ForeignLiveServe
     cancelled = anyio.Event()
     cancellations: list[Any] = []
 
-    async def on_tool_call(call: live_actor.ToolCall) -> dict[str, Any]:
+    async def on_tool_call(call: live_actor.types.ToolCall) -> dict[str, Any]:
         tool_started.set()
         try:
             await anyio.sleep(30)

@@ -286,7 +286,7 @@ async def test_go_away_during_tool_call_waits_for_the_answer(server: ForeignLive
 
     server.script = script
 
-    async def slow_tool(call: live_actor.ToolCall) -> dict[str, Any]:
+    async def slow_tool(call: live_actor.types.ToolCall) -> dict[str, Any]:
         await anyio.sleep(0.3)
         return {"v": 1}
 
@@ -598,10 +598,10 @@ async def test_vertex_tool_call_without_ids_is_answered_by_name(
         await peer.say("sunny")
 
     server.script = script
-    calls: list[live_actor.ToolCall] = []
+    calls: list[live_actor.types.ToolCall] = []
     errors: list[Exception] = []
 
-    def on_tool_call(call: live_actor.ToolCall) -> dict[str, Any]:
+    def on_tool_call(call: live_actor.types.ToolCall) -> dict[str, Any]:
         calls.append(call)
         return {"sky": "clear"}
 
@@ -633,7 +633,7 @@ async def test_several_calls_answered_by_position(server: ForeignLiveServer) -> 
 
     server.script = script
 
-    def on_tool_call(call: live_actor.ToolCall) -> list[dict[str, Any]]:
+    def on_tool_call(call: live_actor.types.ToolCall) -> list[dict[str, Any]]:
         return [{"double": (fc.args or {})["x"] * 2} for fc in call.function_calls or ()]
 
     async with open_on(server, on_tool_call=on_tool_call) as session:
@@ -701,7 +701,7 @@ async def test_interrupted_without_cancellation_still_answers(
 
     server.script = script
 
-    async def tool(call: live_actor.ToolCall) -> dict[str, Any]:
+    async def tool(call: live_actor.types.ToolCall) -> dict[str, Any]:
         tool_started.set()
         await anyio.sleep(0.3)
         return {"v": 42}
@@ -1308,14 +1308,14 @@ async def test_voice_activity_and_code_parts(server: ForeignLiveServer) -> None:
         assert grounding.web_search_queries == ("2+2",)
         await eventually(lambda: len(activity) >= 4, "four voice activity callbacks")
     assert errors == []
-    starts = [a for a in activity if isinstance(a, live_actor.VoiceActivity)]
+    starts = [a for a in activity if isinstance(a, live_actor.types.VoiceActivity)]
     assert [str(a.voice_activity_type) for a in starts] == [
         "ACTIVITY_START", "ACTIVITY_PAUSED", "ACTIVITY_END"]
     paused = starts[1].voice_activity_type
     assert paused is not None and paused.is_known is False
     assert starts[0].audio_offset == datetime.timedelta(seconds=1.25)
     assert starts[2].audio_offset == datetime.timedelta(seconds=3)
-    signals = [a for a in activity if isinstance(a, live_actor.VoiceActivityDetectionSignal)]
+    signals = [a for a in activity if isinstance(a, live_actor.types.VoiceActivityDetectionSignal)]
     assert signals and signals[0].vad_signal_type == "VAD_SIGNAL_TYPE_SOS"
 
 

@@ -27,6 +27,7 @@ import structlog
 from structlog.testing import capture_logs
 
 import live_actor
+from live_actor import types, wire
 from live_actor.testing import (
     FakeLiveServer,
     FaultPlan,
@@ -170,7 +171,7 @@ async def test_readme_audio_tools_events_snippet(
     def lookup(args: dict[str, Any]) -> dict[str, Any]:
         return {"city": args["city"], "sky": "sunny"}
 
-    async def on_tool_call(call: live_actor.ToolCall) -> list[dict[str, Any]]:
+    async def on_tool_call(call: types.ToolCall) -> list[dict[str, Any]]:
         return [
             {"id": fc.id, "name": fc.name, "response": {"output": lookup(fc.args)}}
             for fc in call.function_calls
@@ -368,9 +369,9 @@ async def test_callbacks_signatures_sync_and_async(
     """README "Callbacks (all optional, sync or async ...)" and the ``Callbacks`` docstring:
     on_message(message), on_session_resumption(update), on_close(code, reason) once."""
     rec = Recorder()
-    async_messages: list[live_actor.ServerMessage] = []
+    async_messages: list[types.ServerMessage] = []
 
-    async def on_message(message: live_actor.ServerMessage) -> None:
+    async def on_message(message: types.ServerMessage) -> None:
         await anyio.lowlevel.checkpoint()
         async_messages.append(message)
 
@@ -383,12 +384,12 @@ async def test_callbacks_signatures_sync_and_async(
     ) as session:
         await session.send_client_content("hello")
         turn = await session.receive_turn()
-    assert async_messages and all(isinstance(m, live_actor.ServerMessage) for m in async_messages)
+    assert async_messages and all(isinstance(m, types.ServerMessage) for m in async_messages)
     assert any(m.server_content and m.server_content.turn_complete for m in async_messages)
     assert len(async_messages) >= len(turn.messages)
     updates = rec.args("on_session_resumption")
     assert updates and all(
-        len(a) == 1 and isinstance(a[0], live_actor.SessionResumptionUpdate) for a in updates
+        len(a) == 1 and isinstance(a[0], types.SessionResumptionUpdate) for a in updates
     )
     assert rec.args("on_close") == [(1000, session.close_reason)]
     assert rec.args("on_error") == []
@@ -401,9 +402,9 @@ async def test_callbacks_never_run_on_the_socket_reader(
     events()/receive_turn() even when callbacks take them": a callback blocked until the
     turn was received does not stop receive_turn()."""
     release = anyio.Event()
-    blocked: list[live_actor.ServerMessage] = []
+    blocked: list[types.ServerMessage] = []
 
-    async def on_message(message: live_actor.ServerMessage) -> None:
+    async def on_message(message: types.ServerMessage) -> None:
         blocked.append(message)
         await release.wait()
 
@@ -438,14 +439,14 @@ async def test_on_transcription_and_on_voice_activity(
     assert turn.input_transcription.strip() in ("", "my name is Bob")
     kinds = [a[0] for a in rec.args("on_transcription")]
     assert "input" in kinds and "output" in kinds
-    assert all(isinstance(a[1], live_actor.Transcription) for a in rec.args("on_transcription"))
+    assert all(isinstance(a[1], types.Transcription) for a in rec.args("on_transcription"))
     activity = rec.args("on_voice_activity")
     assert activity and all(
-        isinstance(a[0], live_actor.VoiceActivity | live_actor.VoiceActivityDetectionSignal)
+        isinstance(a[0], types.VoiceActivity | types.VoiceActivityDetectionSignal)
         for a in activity
     )
-    types = [str(a[0].voice_activity_type) for a in activity]
-    assert "ACTIVITY_START" in types[0] and "ACTIVITY_END" in types[-1]
+    kinds = [str(a[0].voice_activity_type) for a in activity]
+    assert "ACTIVITY_START" in kinds[0] and "ACTIVITY_END" in kinds[-1]
 
 
 async def test_on_go_away_reconnecting_resumed_signatures(
@@ -506,7 +507,7 @@ async def test_events_without_lifecycle_never_yield_lifecycle_events(
             seen.append(message)
             if message.server_content and message.server_content.turn_complete:
                 break
-    assert seen and all(isinstance(m, live_actor.ServerMessage) for m in seen)
+    assert seen and all(isinstance(m, types.ServerMessage) for m in seen)
 
 
 async def test_on_error_and_failing_callbacks_do_not_end_the_session(
@@ -516,7 +517,7 @@ async def test_on_error_and_failing_callbacks_do_not_end_the_session(
     it never ends the session" (log event ``live_actor.session.callback_error``)."""
     errors: list[BaseException] = []
 
-    def on_message(message: live_actor.ServerMessage) -> None:
+    def on_message(message: types.ServerMessage) -> None:
         raise RuntimeError("boom in callback")
 
     with capture_logs() as logs:
@@ -574,9 +575,9 @@ async def test_on_tool_call_return_values_become_tool_responses(
 ) -> None:
     """Callbacks docstring: the return value of on_tool_call is sent as the tool response;
     "a dict without id/name/response keys is the response of the single call"."""
-    calls: list[live_actor.ToolCall] = []
+    calls: list[types.ToolCall] = []
 
-    def on_tool_call(call: live_actor.ToolCall) -> dict[str, Any]:  # a sync tool
+    def on_tool_call(call: types.ToolCall) -> dict[str, Any]:  # a sync tool
         calls.append(call)
         return {"output": {"temp_c": 21}}
 
@@ -606,7 +607,7 @@ async def test_on_tool_call_none_then_send_tool_response_with_scheduling(
     """Callbacks: returning ``None`` means "answer later with send_tool_response";
     ``pending_tool_calls`` lists the open call; ``send_tool_response(responses,
     scheduling=...)`` applies scheduling to every response that does not set its own."""
-    got: list[live_actor.ToolCall] = []
+    got: list[types.ToolCall] = []
     async with live_actor.open_session(
         text_config(tools=[LOOKUP_TOOL]),
         api_key=API_KEY,
@@ -642,7 +643,7 @@ async def test_tool_call_cancellation_cancels_the_tool_task(
     cancelled_tool = anyio.Event()
     rec = Recorder()
 
-    async def slow_tool(call: live_actor.ToolCall) -> dict[str, Any]:
+    async def slow_tool(call: types.ToolCall) -> dict[str, Any]:
         started.set()
         try:
             await anyio.sleep(30)
@@ -677,7 +678,7 @@ async def test_failing_tool_is_reported_not_fatal(
     (... failing tool ...)"; README log event ``live_actor.session.tool_error``."""
     errors: list[BaseException] = []
 
-    def broken_tool(call: live_actor.ToolCall) -> None:
+    def broken_tool(call: types.ToolCall) -> None:
         raise ValueError("tool bug")
 
     with capture_logs() as logs:
@@ -723,15 +724,15 @@ async def test_every_documented_sender_reaches_the_server(
         await session.send_client_content(
             [
                 "first",
-                live_actor.Content(role="model", parts=[live_actor.Part(text="ok")]),
+                types.Content(role="model", parts=[types.Part(text="ok")]),
                 {"role": "user", "parts": [{"text": "third"}]},
             ],
             turn_complete=False,
         )
         await session.send_context_update(system_instruction="Be brief.", tools=[])
         await session.send(
-            live_actor.ClientContent(
-                turns=[live_actor.Content(role="user", parts=[live_actor.Part(text="x")])],
+            types.ClientContent(
+                turns=[types.Content(role="user", parts=[types.Part(text="x")])],
                 turn_complete=True,
             )
         )
@@ -774,7 +775,7 @@ async def test_send_realtime_input_takes_exactly_one_argument(
         with pytest.raises(live_actor.LocalProtocolError):
             await session.send_realtime_input(video=b"not an image")
         with pytest.raises(live_actor.LiveError):
-            await session.send(live_actor.Setup(model="models/x"))  # "except Setup"
+            await session.send(types.Setup(model="models/x"))  # "except Setup"
         assert session.status is live_actor.SessionStatus.READY
         assert session.ledger.accepted == 0
 
@@ -1006,7 +1007,7 @@ async def test_unknown_fields_and_enum_values_are_kept(
     assert message.extra == {"somethingNew": {"a": 1}}
     reason = message.server_content.turn_complete_reason
     assert reason == "BRAND_NEW" and reason.is_known is False
-    assert live_actor.TurnCompleteReason("BRAND_NEW").is_known is False
+    assert types.TurnCompleteReason("BRAND_NEW").is_known is False
     assert errors == []
 
 
@@ -1014,16 +1015,16 @@ def test_decode_server_message_names_the_field() -> None:
     """decode_server_message docstring: raises RemoteProtocolError naming the field;
     unknown keys kept."""
     with pytest.raises(live_actor.RemoteProtocolError) as info:
-        live_actor.decode_server_message(b'{"serverContent": {"turnComplete": 3}}')
+        wire.decode_server_message(b'{"serverContent": {"turnComplete": 3}}')
     assert info.value.field == "serverContent.turnComplete"
     with pytest.raises(live_actor.RemoteProtocolError):
-        live_actor.decode_server_message(b"\xff not json")
-    message = live_actor.decode_server_message('{"setupComplete": {}, "zzz": 1}')
+        wire.decode_server_message(b"\xff not json")
+    message = wire.decode_server_message('{"setupComplete": {}, "zzz": 1}')
     assert message.setup_complete is not None and message.extra == {"zzz": 1}
-    again = live_actor.decode_server_message(live_actor.encode_server_message(message))
+    again = wire.decode_server_message(wire.encode_server_message(message))
     assert again == message
-    client = live_actor.decode_client_message('{"client_content": {"turn_complete": true}}')
-    assert live_actor.encode_client_message(client) == '{"clientContent":{"turnComplete":true}}'
+    client = wire.decode_client_message('{"client_content": {"turn_complete": true}}')
+    assert wire.encode_client_message(client) == '{"clientContent":{"turnComplete":true}}'
 
 
 # =========================================================================== configuration
@@ -1046,25 +1047,25 @@ def test_config_takes_attrs_snake_case_or_camel_case() -> None:
     )
     typed = live_actor.LiveConfig(
         model=TEXT_MODEL,
-        generation_config=live_actor.GenerationConfig(
-            response_modalities=[live_actor.Modality.TEXT], max_output_tokens=50
+        generation_config=types.GenerationConfig(
+            response_modalities=[types.Modality.TEXT], max_output_tokens=50
         ),
-        realtime_input_config=live_actor.RealtimeInputConfig(
-            automatic_activity_detection=live_actor.AutomaticActivityDetection(
+        realtime_input_config=types.RealtimeInputConfig(
+            automatic_activity_detection=types.AutomaticActivityDetection(
                 silence_duration_ms=300
             )
         ),
         tools=[
-            live_actor.Tool(function_declarations=[live_actor.FunctionDeclaration(name="lookup")])
+            types.Tool(function_declarations=[types.FunctionDeclaration(name="lookup")])
         ],
     )
     assert snake.to_setup() == camel.to_setup()
-    encode = live_actor.encode_client_message
+    encode = wire.encode_client_message
     assert encode(snake.to_setup()) == encode(typed.to_setup())
-    assert isinstance(snake.generation_config, live_actor.GenerationConfig)
-    wire = live_actor.encode_client_message(snake.to_setup())
-    assert '"responseModalities":["TEXT"]' in wire
-    assert '"silenceDurationMs":300' in wire
+    assert isinstance(snake.generation_config, types.GenerationConfig)
+    frame = wire.encode_client_message(snake.to_setup())
+    assert '"responseModalities":["TEXT"]' in frame
+    assert '"silenceDurationMs":300' in frame
 
 
 def test_config_shortcuts() -> None:
@@ -1090,9 +1091,9 @@ def test_config_shortcuts() -> None:
     assert setup.context_window_compression is not None
     assert setup.input_audio_transcription is not None
     assert setup.output_audio_transcription is not None
-    assert setup.proactivity == live_actor.ProactivityConfig(proactive_audio=True)
-    wire = live_actor.encode_client_message(setup)
-    assert '"generationConfig":{"enableAffectiveDialog":true}' in wire
+    assert setup.proactivity == types.ProactivityConfig(proactive_audio=True)
+    frame = wire.encode_client_message(setup)
+    assert '"generationConfig":{"enableAffectiveDialog":true}' in frame
     assert config.resolved_api_version() == "v1alpha"
     assert text_config().resolved_api_version() == "v1beta"
     vertex = text_config(auth="vertex_ai", project_id="p")
@@ -1178,7 +1179,7 @@ def test_evolve_revalidates() -> None:
     """LiveConfig.evolve: "converters and validation run again"."""
     config = text_config()
     assert config.evolve(generation_config={"temperature": 0.5}).generation_config == (
-        live_actor.GenerationConfig(temperature=0.5)
+        types.GenerationConfig(temperature=0.5)
     )
     with pytest.raises(live_actor.ConfigError):
         config.evolve(generation_config={"top_p": 9})
@@ -1401,7 +1402,7 @@ async def test_event_buffer_overflow_drops_oldest_and_logs(
 async def test_event_buffer_zero_keeps_nothing(anyio_backend: str, server: FakeLiveServer) -> None:
     """README: "a session that only uses callbacks can pass event_buffer=0 to keep
     nothing" (while the callbacks still see every message)."""
-    seen: list[live_actor.ServerMessage] = []
+    seen: list[types.ServerMessage] = []
     async with live_actor.open_session(
         text_config(),
         api_key=API_KEY,
@@ -1564,8 +1565,8 @@ async def test_rejected_handle_falls_back_to_fresh_session_and_history(
     SessionOptions(history=...) to re-seed the conversation you kept"; "an answered
     question is not asked again"; log event live_actor.supervisor.handle_rejected."""
     kept = [
-        live_actor.Content(role="user", parts=[live_actor.Part(text="my name is Bob")]),
-        live_actor.Content(role="model", parts=[live_actor.Part(text="Got it.")]),
+        types.Content(role="user", parts=[types.Part(text="my name is Bob")]),
+        types.Content(role="model", parts=[types.Part(text="Got it.")]),
     ]
     rec = Recorder()
     with FakeLiveServer(chunk_delay=0, close_timeout=0.5, handle_ttl=0.0) as server:
@@ -1815,7 +1816,7 @@ async def test_tool_response_for_a_dropped_connection_is_replayed_once(
     """README: "Tool responses for calls of a connection that died are replayed first, once
     per call id".  (The resumed state predates the call, so the replayed question makes the
     model call the tool again, with a new id: at least once.)"""
-    got: list[live_actor.ToolCall] = []
+    got: list[types.ToolCall] = []
     async with live_actor.open_session(
         text_config(tools=[LOOKUP_TOOL]),
         api_key=API_KEY,
@@ -1858,7 +1859,7 @@ async def test_cancelling_one_call_of_a_multi_call_tool_call(
     finished: list[bool] = []
     rec = Recorder()
 
-    async def tool(call: live_actor.ToolCall) -> list[dict[str, Any]]:
+    async def tool(call: types.ToolCall) -> list[dict[str, Any]]:
         started.set()
         await release.wait()
         finished.append(True)
@@ -1959,7 +1960,7 @@ async def test_audio_fast_path_sends_the_same_json(anyio_backend: str) -> None:
         ) as session:
             await session.send_realtime_input(audio=pcm)
             await session.send_realtime_input(
-                audio=live_actor.Blob(mime_type="audio/pcm;rate=16000", data=pcm)
+                audio=types.Blob(mime_type="audio/pcm;rate=16000", data=pcm)
             )
             await session.send_realtime_input(
                 audio={"mime_type": "audio/pcm;rate=16000", "data": pcm}
@@ -2064,12 +2065,12 @@ def test_codec_leniency() -> None:
         base64.b64encode(raw).decode(),
         base64.urlsafe_b64encode(raw).decode().rstrip("="),
     ):
-        message = live_actor.decode_server_message(
+        message = wire.decode_server_message(
             '{"serverContent": {"modelTurn": {"parts": [{"inlineData": '
             f'{{"mimeType": "audio/pcm;rate=24000", "data": "{encoded}"}}}}]}}}}}}'
         )
         assert message.data == raw
-    message = live_actor.decode_server_message(
+    message = wire.decode_server_message(
         '{"goAway": {"timeLeft": "1.5s"}, "usageMetadata": {"totalTokenCount": "12",'
         ' "candidatesTokenCount": 5}, "sessionResumptionUpdate":'
         ' {"lastConsumedClientMessageIndex": "7"}}'

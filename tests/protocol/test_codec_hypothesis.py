@@ -19,16 +19,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from live_actor import (
-    RemoteProtocolError,
-    ServerMessage,
+from live_actor import RemoteProtocolError
+from live_actor._protocol._codec import camel, format_duration, parse_duration, wire_converter
+from live_actor._protocol._messages import CLIENT_MESSAGE_KEYS, _Wire
+from live_actor.types import ServerMessage
+from live_actor.wire import (
     decode_client_message,
     decode_server_message,
     encode_client_message,
     encode_server_message,
 )
-from live_actor._protocol._codec import camel, format_duration, parse_duration, wire_converter
-from live_actor._protocol._messages import CLIENT_MESSAGE_KEYS, _Wire
 
 from . import strategies as S
 
@@ -344,7 +344,7 @@ def test_media_fast_path_encodes_like_the_generic_encoder(message: Any) -> None:
 def test_plain_blob_inputs_encode_like_the_generic_encoder(
     data: bytes, mime: str | None, field: str, extra: Any, display_name: str | None
 ) -> None:
-    from live_actor import Blob, RealtimeInput
+    from live_actor.types import Blob, RealtimeInput
 
     blob = Blob(mime_type=mime, data=data, extra=extra, display_name=display_name)
     message = RealtimeInput(**{field: blob})
@@ -362,8 +362,8 @@ def test_plain_blob_inputs_encode_like_the_generic_encoder(
 def test_media_input_builds_the_same_instance_as_the_constructor(
     data: bytes, mime: str, field: str
 ) -> None:
-    from live_actor import Blob, RealtimeInput
     from live_actor._protocol._codec import media_input
+    from live_actor.types import Blob, RealtimeInput
 
     built = media_input(data, mime, field=field)
     expected = RealtimeInput(**{field: Blob(mime_type=mime, data=data)})

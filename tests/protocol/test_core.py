@@ -8,18 +8,7 @@ from typing import Any
 
 import pytest
 
-from live_actor import (
-    ClientContent,
-    Content,
-    FunctionResponse,
-    LocalProtocolError,
-    Part,
-    RealtimeInput,
-    RemoteProtocolError,
-    SessionClosedError,
-    Setup,
-    ToolResponse,
-)
+from live_actor import LocalProtocolError, RemoteProtocolError, SessionClosedError
 from live_actor._protocol._core import SessionCore, SessionStatus
 from live_actor._protocol._events import (
     GoAwayReceived,
@@ -35,6 +24,15 @@ from live_actor._protocol._events import (
 )
 from live_actor._protocol._messages import ActivityEnd, Blob
 from live_actor._protocol._state import TRANSITIONS, Input, render_table
+from live_actor.types import (
+    ClientContent,
+    Content,
+    FunctionResponse,
+    Part,
+    RealtimeInput,
+    Setup,
+    ToolResponse,
+)
 
 S = SessionStatus
 SETUP = Setup(model="models/m")

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-from live_actor import ClientContent, Content, FunctionResponse, Part, RealtimeInput, ToolResponse
 from live_actor._protocol._ledger import Ledger
 from live_actor._protocol._messages import Blob
+from live_actor.types import (
+    ClientContent,
+    Content,
+    FunctionResponse,
+    Part,
+    RealtimeInput,
+    ToolResponse,
+)
 
 
 def text(t: str, turn_complete: bool = True) -> ClientContent:

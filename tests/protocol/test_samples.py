@@ -22,15 +22,15 @@ from typing import Any
 import attrs
 import pytest
 
-from live_actor import (
-    ServerMessage,
+from live_actor._protocol._codec import camel
+from live_actor._protocol._messages import CLIENT_MESSAGE_KEYS, Int64, Setup, _Wire
+from live_actor.types import ServerMessage
+from live_actor.wire import (
     decode_client_message,
     decode_server_message,
     encode_client_message,
     encode_server_message,
 )
-from live_actor._protocol._codec import camel
-from live_actor._protocol._messages import CLIENT_MESSAGE_KEYS, Int64, Setup, _Wire
 
 DATA = pathlib.Path(__file__).parent.parent / "data"
 

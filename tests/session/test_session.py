@@ -67,7 +67,7 @@ async def test_events_iterator_spans_turns(server: FakeLiveServer) -> None:
         texts: list[str] = []
         completes = 0
         async for message in session.events():
-            assert isinstance(message, live_actor.ServerMessage)
+            assert isinstance(message, live_actor.types.ServerMessage)
             if message.text:
                 texts.append(message.text)
             if message.server_content and message.server_content.turn_complete:
@@ -117,9 +117,9 @@ async def test_manual_activity_detection(server: FakeLiveServer) -> None:
 
 
 async def test_tool_call_is_answered_by_on_tool_call(server: FakeLiveServer) -> None:
-    calls: list[live_actor.ToolCall] = []
+    calls: list[live_actor.types.ToolCall] = []
 
-    async def on_tool_call(call: live_actor.ToolCall) -> dict[str, Any]:
+    async def on_tool_call(call: live_actor.types.ToolCall) -> dict[str, Any]:
         calls.append(call)
         return {"output": {"temp_c": 21}}
 
@@ -145,7 +145,7 @@ async def test_tool_call_cancellation_on_barge_in(server: FakeLiveServer) -> Non
     cancelled: list[tuple[str, ...]] = []
     tool_was_cancelled = anyio.Event()
 
-    async def slow_tool(call: live_actor.ToolCall) -> dict[str, Any]:
+    async def slow_tool(call: live_actor.types.ToolCall) -> dict[str, Any]:
         started.set()
         try:
             await anyio.sleep(30)

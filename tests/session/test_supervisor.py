@@ -279,7 +279,9 @@ async def test_server_1000_without_go_away(server: FakeLiveServer, restart: str)
 
 async def test_fresh_fallback_reseeds_the_history_the_user_kept() -> None:
     short = FakeLiveServer(chunk_delay=0, handle_ttl=0.05, close_timeout=0.5).start()
-    kept = [live_actor.Content(role="user", parts=[live_actor.Part(text="my name is Dora")])]
+    kept = [
+        live_actor.types.Content(role="user", parts=[live_actor.types.Part(text="my name is Dora")])
+    ]
     options = live_actor.SessionOptions(history=lambda: kept)
     try:
         async with Supervisor(policy=NO_JITTER, options=options) as sup:
