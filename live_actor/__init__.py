@@ -38,7 +38,7 @@ from ._errors import (
 )
 from ._events import Event, GaveUp, GoingAway, Reconnecting, Resumed
 from ._handle import Receipt, SessionHandle, Turn
-from ._protocol._ledger import LedgerStats, SendOutcome
+from ._protocol._entries import LedgerStats, SendOutcome
 from ._protocol._state import SessionStatus
 from ._protocol._supervision import RestartPolicy
 from ._protocol._usage import Usage

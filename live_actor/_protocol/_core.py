@@ -44,7 +44,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from .._errors import LocalProtocolError, RemoteProtocolError, SessionClosedError
-from ._codec import decode_server_message, encode_client_message, media_input
+from ._codec import decode_server_message, encode_client_message
 from ._enums import VadSignalType, VoiceActivityType
 from ._events import (
     CoreEvent,
@@ -60,6 +60,7 @@ from ._events import (
     UsageReported,
 )
 from ._ledger import Entry, Ledger, MediaPolicy
+from ._media import media_input
 from ._messages import (
     ClientMessage,
     FunctionCall,

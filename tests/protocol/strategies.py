@@ -41,7 +41,7 @@ import attrs
 from hypothesis import strategies as st
 
 from live_actor._protocol import _messages as m
-from live_actor._protocol._codec import camel
+from live_actor._protocol._scalars import camel
 
 __all__ = [
     "DEFAULT",

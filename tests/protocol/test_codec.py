@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from live_actor import LiveError, RemoteProtocolError
-from live_actor._protocol._codec import format_duration, parse_duration
+from live_actor._protocol._scalars import format_duration, parse_duration
 from live_actor.types import (
     ActivityEnd,
     Blob,

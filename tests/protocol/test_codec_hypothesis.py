@@ -20,8 +20,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from live_actor import RemoteProtocolError
-from live_actor._protocol._codec import camel, format_duration, parse_duration, wire_converter
+from live_actor._protocol._codec import wire_converter
 from live_actor._protocol._messages import CLIENT_MESSAGE_KEYS, _Wire
+from live_actor._protocol._scalars import camel, format_duration, parse_duration
 from live_actor.types import ServerMessage
 from live_actor.wire import (
     decode_client_message,
@@ -362,7 +363,7 @@ def test_plain_blob_inputs_encode_like_the_generic_encoder(
 def test_media_input_builds_the_same_instance_as_the_constructor(
     data: bytes, mime: str, field: str
 ) -> None:
-    from live_actor._protocol._codec import media_input
+    from live_actor._protocol._media import media_input
     from live_actor.types import Blob, RealtimeInput
 
     built = media_input(data, mime, field=field)

@@ -125,7 +125,7 @@ def test_close_counts_what_a_dead_connection_never_delivered() -> None:
 
 
 def test_accept_media_counts_seconds_like_accept() -> None:
-    from live_actor._protocol._codec import media_input
+    from live_actor._protocol._media import media_input
 
     ledger = Ledger()
     for mime, data in (

@@ -22,8 +22,8 @@ from typing import Any
 import attrs
 import pytest
 
-from live_actor._protocol._codec import camel
 from live_actor._protocol._messages import CLIENT_MESSAGE_KEYS, Int64, Setup, _Wire
+from live_actor._protocol._scalars import camel
 from live_actor.types import ServerMessage
 from live_actor.wire import (
     decode_client_message,
