@@ -13,7 +13,8 @@ converter and check runs again).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar, cast
 
 import attrs
@@ -40,6 +41,7 @@ from ._config_rules import (
     V1ALPHA,
     VERTEX_API_VERSION,
     Auth,
+    arguments_error,
     check_config,
 )
 from ._protocol._enums import Modality
@@ -270,3 +272,27 @@ class LiveConfig:
     def evolve(self, **changes: Any) -> LiveConfig:
         """A copy with ``changes`` applied; converters and validation run again."""
         return attrs.evolve(self, **changes)
+
+
+def _arguments_checked(init: Callable[..., None]) -> Callable[..., None]:
+    """Wrap attrs' ``__init__``: a misspelled or positional argument becomes a
+    :class:`ConfigError` with a suggestion instead of a bare ``TypeError``.
+
+    The wrapper costs nothing unless binding fails, and type checkers keep
+    seeing the generated, fully typed signature.
+    """
+
+    @functools.wraps(init)
+    def __init__(self: LiveConfig, *args: Any, **kwargs: Any) -> None:
+        try:
+            init(self, *args, **kwargs)
+        except TypeError:
+            error = arguments_error(type(self), args, kwargs)
+            if error is None:
+                raise
+            raise error from None
+
+    return __init__
+
+
+setattr(LiveConfig, "__init__", _arguments_checked(LiveConfig.__init__))  # noqa: B010

@@ -8,7 +8,10 @@ in practice (``wire-protocol.md`` §5, §12); catching it before any dial turns 
 mystery close into a :class:`~live_actor.ConfigError` that says what to change.
 
 Unknown enum names, which the wire codec keeps for forward compatibility, are
-rejected here too: in user configuration they are typos.
+rejected here too: in user configuration they are typos.  So are unknown
+keyword arguments of ``LiveConfig`` itself (:func:`arguments_error`): attrs
+would raise a bare ``TypeError``; users get the did-you-mean the nested
+configurations give.
 """
 
 from __future__ import annotations
@@ -16,13 +19,14 @@ from __future__ import annotations
 import difflib
 import enum
 import re
-from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias, get_args
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias, cast, get_args
 from urllib.parse import urlsplit
 
 import attrs
 
 from ._errors import ConfigError
 from ._protocol._enums import Modality, OpenEnum
+from ._protocol._messages import GenerationConfig
 from ._redact import WS_SCHEMES, redact_url
 
 if TYPE_CHECKING:
@@ -35,6 +39,7 @@ __all__ = [
     "V1ALPHA",
     "VERTEX_API_VERSION",
     "Auth",
+    "arguments_error",
     "check_config",
     "check_range",
     "enum_error",
@@ -63,6 +68,51 @@ def check_config(config: LiveConfig) -> None:
     _check_realtime_input(config)
     _check_resumption(config)
     _check_gemini_only_rules(config)
+
+
+def arguments_error(
+    cls: type[Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> ConfigError | None:
+    """Why ``cls(*args, **kwargs)`` cannot bind, or ``None`` when it can.
+
+    Called only after the generated ``__init__`` raised ``TypeError``: a
+    ``TypeError`` from a converter is not ours to rewrite.
+    """
+    name = cls.__name__
+    fields = [field.alias for field in attrs.fields(cls) if field.init]
+    required = [
+        field.alias
+        for field in attrs.fields(cls)
+        if field.init and field.default is attrs.NOTHING and field.alias not in kwargs
+    ]
+    for key in kwargs:
+        if key in fields:
+            continue
+        close = difflib.get_close_matches(key, fields, n=1)
+        if close:
+            hint = f"; did you mean {close[0]!r}?"
+        elif key in _GENERATION_FIELDS:
+            # google-genai's LiveConnectConfig has these at the top level.
+            hint = f"; it belongs in generation_config={{{key!r}: ...}}"
+        else:
+            hint = f" (known: {', '.join(fields)})"
+        return ConfigError(f"unknown field {key!r} for {name}{hint}")
+    if args:
+        return ConfigError(
+            f"{name} takes keyword arguments only, e.g. {name}(model={args[0]!r}); "
+            f"got {len(args)} positional"
+        )
+    if required:
+        return ConfigError(
+            f"{name} needs {' and '.join(required)}: pass e.g. "
+            f"{name}(model='gemini-live-2.5-flash-preview')"
+        )
+    return None
+
+
+_GENERATION_FIELDS: Final = frozenset(
+    field.name for field in attrs.fields(cast(Any, GenerationConfig))
+) - {"extra"}
 
 
 def unknown_enums(value: Any, path: str) -> tuple[str, OpenEnum] | None:

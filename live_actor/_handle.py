@@ -22,6 +22,7 @@ from ._events import Event
 from ._protocol._codec import structure_config
 from ._protocol._enums import FunctionResponseScheduling
 from ._protocol._ledger import Entry, LedgerStats, SendOutcome
+from ._protocol._media import check_audio
 from ._protocol._messages import (
     ActivityEnd,
     ActivityStart,
@@ -288,6 +289,8 @@ class SessionHandle:
             and not (activity_start or activity_end or audio_stream_end)
             and media_chunks is None
         ):  # the per-chunk hot path of a voice agent
+            if len(audio) & 1:
+                check_audio(audio)
             actor = self._actor
             entry = actor.accept_media(audio, AUDIO_MIME)
             receipt = actor.last_receipt = Receipt(entry)
@@ -310,6 +313,7 @@ class SessionHandle:
                 f" activity_end, audio_stream_end or media_chunks; got {given}"
             )
         if audio is not None:
+            check_audio(audio)
             message = RealtimeInput(audio=_to_blob(audio, "audio", AUDIO_MIME))
         elif video is not None:
             message = RealtimeInput(video=_to_blob(video, "video", None))

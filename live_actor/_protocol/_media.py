@@ -7,19 +7,31 @@ here the message is built by filling the instance's ``__dict__`` and its frame
 is written directly.  The instance and the JSON are the same as the slow path's
 (``tests/protocol/test_codec_hypothesis.py`` checks both), and
 ``bench/codec.py`` measures the gain.
+
+:func:`check_audio` is the other half of that path: the Live API takes audio as
+raw 16-bit PCM only, and answers anything else (an MP3, a WAV with its header,
+a chunk cut mid-sample) with noise or a silent session rather than an error.
 """
 
 from __future__ import annotations
 
 import binascii
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Final
 
 import attrs
 import orjson
 
+from .._errors import LocalProtocolError
 from ._messages import Blob, RealtimeInput
 
-__all__ = ["encode_media_input", "media_input"]
+__all__ = ["PCM_MIME", "check_audio", "encode_media_input", "media_input"]
+
+#: The only audio format the Live API takes: raw 16-bit little-endian PCM.  Any
+#: ``rate=`` is fine (the service resamples); 16 kHz is the native input rate.
+PCM_MIME: Final = "audio/pcm"
+
+_PCM_EXAMPLE: Final = "'audio/pcm;rate=16000'"
 
 
 
@@ -88,4 +100,54 @@ def encode_media_input(message: RealtimeInput) -> str | None:
             _MIME_JSON[mime] = mime_json
     return (
         '{"realtimeInput":{"' + key + '":{"mimeType":' + mime_json + ',"data":"' + encoded + '"}}}'
+    )
+
+
+def check_audio(audio: object, mime_type: str | None = None) -> None:
+    """Refuse audio the Live API cannot play, with a :class:`LocalProtocolError`
+    that says what to send instead.
+
+    ``audio`` is what a caller gave: PCM bytes (then ``mime_type`` is the one
+    they named, if any), a ``Blob`` (ours or google-genai's) or its dict.
+    Refused: anything else (a ``str`` in particular), an odd number of bytes (a
+    16-bit sample cut in half: every later sample would be misread), and a MIME
+    type other than ``audio/pcm`` with any parameters (mp3, ogg, wav, ...).  A
+    MIME type is only checked when the caller gave one.
+    """
+    data: object
+    if isinstance(audio, bytes | bytearray | memoryview):
+        data = audio
+    elif isinstance(audio, Mapping):
+        data = audio.get("data")
+        mime_type = audio.get("mime_type", audio.get("mimeType"))
+    elif hasattr(audio, "data") and hasattr(audio, "mime_type"):  # Blob, types.Blob
+        data, mime_type = audio.data, audio.mime_type
+    else:
+        hint = "; text goes in send_realtime_input(text=...)" if isinstance(audio, str) else ""
+        raise LocalProtocolError(
+            "audio must be bytes of 16-bit little-endian mono PCM (16 kHz), a Blob or "
+            f"{{'data': ..., 'mime_type': {_PCM_EXAMPLE}}}, got {type(audio).__name__}{hint}"
+        )
+    if isinstance(data, bytes | bytearray | memoryview):
+        size = data.nbytes if isinstance(data, memoryview) else len(data)
+    elif isinstance(data, str):  # base64 in a dict: the decoded size's parity
+        size = len(data.rstrip("=")) * 3 // 4
+    else:
+        size = 0  # no data, or a type the codec reports itself
+    if size & 1:
+        raise LocalProtocolError(
+            f"audio has an odd number of bytes ({size}): 16-bit PCM has 2 bytes per "
+            "sample, so a chunk must not end mid-sample; cut chunks at even offsets"
+        )
+    if mime_type is not None and not _is_pcm(mime_type):
+        raise LocalProtocolError(
+            f"audio must be raw 16-bit PCM ({_PCM_EXAMPLE}; any rate works, the service "
+            f"resamples), got mime type {mime_type!r}: decode it first, e.g. "
+            "ffmpeg -i in.mp3 -f s16le -ac 1 -ar 16000 out.pcm"
+        )
+
+
+def _is_pcm(mime_type: object) -> bool:
+    return (
+        isinstance(mime_type, str) and mime_type.partition(";")[0].strip().lower() == PCM_MIME
     )

@@ -15,7 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -60,15 +60,6 @@ LOOKUP_TOOL = {
 @pytest.fixture(params=["asyncio", "trio"])
 def anyio_backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
-
-
-@pytest.fixture
-def server() -> Iterator[FakeLiveServer]:
-    fake = FakeLiveServer(chunk_delay=0, close_timeout=0.5).start()
-    try:
-        yield fake
-    finally:
-        fake.stop()
 
 
 def text_config(**kwargs: Any) -> live_actor.LiveConfig:
