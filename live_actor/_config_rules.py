@@ -187,6 +187,7 @@ def _check_backend(config: LiveConfig) -> None:
             "'v1alpha' or 'v1beta1'; leave it unset to pick one automatically"
         )
 
+
 def _check_model(config: LiveConfig) -> None:
     model = config.model
     if not isinstance(model, str) or not model.strip():
@@ -199,6 +200,7 @@ def _check_model(config: LiveConfig) -> None:
             f"model {model!r} is not a valid model id; pass e.g. 'gemini-live-2.5-flash' "
             "or 'models/gemini-live-2.5-flash'"
         )
+
 
 def _check_endpoint(config: LiveConfig) -> None:
     if config.base_url is None:
@@ -214,6 +216,7 @@ def _check_endpoint(config: LiveConfig) -> None:
             "ws://, wss://, http:// or https:// URL such as 'ws://127.0.0.1:8765'"
         )
 
+
 def _check_enums(config: LiveConfig) -> None:
     for name in (
         "generation_config",
@@ -224,6 +227,7 @@ def _check_enums(config: LiveConfig) -> None:
         found = unknown_enums(getattr(config, name), name)
         if found:
             raise enum_error(*found)
+
 
 def _check_generation(config: LiveConfig) -> None:
     gc = config.generation_config
@@ -281,6 +285,7 @@ def _check_generation(config: LiveConfig) -> None:
                     "below trigger_tokens (compression shrinks the context to the target)"
                 )
 
+
 def _check_realtime_input(config: LiveConfig) -> None:
     ric = config.realtime_input_config
     aad = ric.automatic_activity_detection if ric else None
@@ -291,6 +296,7 @@ def _check_realtime_input(config: LiveConfig) -> None:
                 getattr(aad, name),
                 low=0,
             )
+
 
 def _check_resumption(config: LiveConfig) -> None:
     if config.resume_handle is not None and not config.resume_handle:
@@ -304,6 +310,7 @@ def _check_resumption(config: LiveConfig) -> None:
             "resume_handle and session_resumption.handle disagree; set only resume_handle"
         )
 
+
 def _check_gemini_only_rules(config: LiveConfig) -> None:
     if config.auth != "gemini":
         return
@@ -315,8 +322,7 @@ def _check_gemini_only_rules(config: LiveConfig) -> None:
         )
     if config.explicit_vad_signal is not None:
         raise ConfigError(
-            "explicit_vad_signal is only supported on Vertex AI; remove it, "
-            "or set auth='vertex_ai'"
+            "explicit_vad_signal is only supported on Vertex AI; remove it, or set auth='vertex_ai'"
         )
     features = config.v1alpha_features
     if features and config.api_version is not None and config.api_version != V1ALPHA:

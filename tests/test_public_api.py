@@ -258,4 +258,3 @@ def test_no_import_cycle_in_the_package() -> None:
 
     for module in sorted(graph):
         walk(module, [])
-

@@ -34,8 +34,6 @@ PCM_MIME: Final = "audio/pcm"
 _PCM_EXAMPLE: Final = "'audio/pcm;rate=16000'"
 
 
-
-
 def _defaults(cls: type[Any]) -> dict[str, Any]:
     return {field.name: field.default for field in attrs.fields(cls)}
 
@@ -148,6 +146,4 @@ def check_audio(audio: object, mime_type: str | None = None) -> None:
 
 
 def _is_pcm(mime_type: object) -> bool:
-    return (
-        isinstance(mime_type, str) and mime_type.partition(";")[0].strip().lower() == PCM_MIME
-    )
+    return isinstance(mime_type, str) and mime_type.partition(";")[0].strip().lower() == PCM_MIME

@@ -16,9 +16,10 @@ import live_actor
 from live_actor.testing import FakeLiveServer
 from live_actor.types import Blob
 
+from ..helpers import API_KEY, audio_config
+
 pytestmark = pytest.mark.anyio
 
-API_KEY = "AIzaNEWCOMER-very-secret-key-42"
 PCM = b"\x01\x00" * 320
 
 
@@ -36,12 +37,10 @@ PCM = b"\x01\x00" * 320
 async def test_send_realtime_input_refuses_audio_the_service_cannot_play(
     server: FakeLiveServer, audio: Any, message: str
 ) -> None:
-    config = live_actor.LiveConfig(
-        model="gemini-2.5-flash-native-audio-preview-12-2025",
-        generation_config={"response_modalities": ["AUDIO"]},
-    )
     with anyio.fail_after(10):
-        async with live_actor.open_session(config, api_key=API_KEY, base_url=server.url) as s:
+        async with live_actor.open_session(
+            audio_config(), api_key=API_KEY, base_url=server.url
+        ) as s:
             with pytest.raises(live_actor.LocalProtocolError, match=message):
                 await s.send_realtime_input(audio=audio)
             assert s.ledger.accepted == 0 and s.last_receipt is None

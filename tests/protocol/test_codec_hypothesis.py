@@ -31,6 +31,7 @@ from live_actor.wire import (
     encode_server_message,
 )
 
+from ..helpers import strip_optional
 from . import strategies as S
 
 ROUND_TRIP = settings(
@@ -42,15 +43,6 @@ FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCh
 
 
 # ------------------------------------------------------------ shape-aware walk
-
-
-def _strip_optional(tp: Any) -> Any:
-    args = typing.get_args(tp)
-    if args and type(None) in args:
-        rest = [a for a in args if a is not type(None)]
-        if len(rest) == 1:
-            return rest[0]
-    return tp
 
 
 def _is_wire(tp: Any) -> bool:
@@ -71,7 +63,7 @@ def positions(tp: Any, value: Any, path: str) -> Iterator[tuple[str, Any, Any]]:
     Free-form JSON (``args``, schemas, ``extra``) is not descended into: any
     value is acceptable there.
     """
-    tp = _strip_optional(tp)
+    tp = strip_optional(tp)
     if _is_wire(tp) and type(value) is dict:
         hints = typing.get_type_hints(tp)
         for field in attrs.fields(tp):
@@ -92,7 +84,7 @@ def positions(tp: Any, value: Any, path: str) -> Iterator[tuple[str, Any, Any]]:
 
 def snake_cased(tp: Any, value: Any) -> Any:
     """``value`` with every modelled key respelled as the Python field name."""
-    tp = _strip_optional(tp)
+    tp = strip_optional(tp)
     if _is_wire(tp) and type(value) is dict:
         hints = typing.get_type_hints(tp)
         by_json = {

@@ -22,7 +22,7 @@ from live_actor import (
 )
 from live_actor.testing import FakeLiveServer, FakeSession, FaultPlan
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 SESSIONS = 50
 MESSAGES = 100

@@ -20,12 +20,10 @@ from live_actor import (
 )
 from live_actor.testing import FakeLiveServer, silence, speech, transcribe
 
-from .conftest import API_KEY
+from ..helpers import API_KEY, AUDIO_MODEL, TEXT_MODEL, text_config
 
 pytestmark = pytest.mark.anyio
 
-TEXT_MODEL = "gemini-live-2.5-flash-preview"
-AUDIO_MODEL = "gemini-2.5-flash-native-audio-preview-12-2025"
 WEATHER_TOOL = {
     "function_declarations": [
         {
@@ -35,12 +33,6 @@ WEATHER_TOOL = {
         }
     ]
 }
-
-
-def text_config(**kwargs: Any) -> LiveConfig:
-    return LiveConfig(
-        model=TEXT_MODEL, generation_config={"response_modalities": ["TEXT"]}, **kwargs
-    )
 
 
 async def test_text_chat_with_context(server: FakeLiveServer) -> None:

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import anyio
 import pytest
 
 import live_actor
 from live_actor import (
     GaveUpError,
-    LiveConfig,
     RestartPolicy,
     SessionStatus,
     Supervisor,
@@ -18,18 +15,11 @@ from live_actor import (
 )
 from live_actor.testing import FakeLiveServer
 
-from .conftest import API_KEY
+from ..helpers import API_KEY, text_config
 
 pytestmark = pytest.mark.anyio
 
-TEXT_MODEL = "gemini-live-2.5-flash-preview"
 NO_JITTER = RestartPolicy(random=lambda: 0.0, backoff_base=0.01)
-
-
-def text_config(**kwargs: Any) -> LiveConfig:
-    return LiveConfig(
-        model=TEXT_MODEL, generation_config={"response_modalities": ["TEXT"]}, **kwargs
-    )
 
 
 async def test_drop_mid_session_resumes_and_context_survives(server: FakeLiveServer) -> None:
