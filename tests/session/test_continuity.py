@@ -89,9 +89,11 @@ async def test_a_go_away_with_room_to_spare_never_cuts_or_repeats_a_reply(
             if moment == "after":
                 conn.go_away(notice)
             with anyio.fail_after(10):  # the rotation lands at the next safe point
-                while session.connection_number < round_ + 2:
-                    await anyio.sleep(0.01)
+                async for event in session.events(lifecycle=True):
+                    if isinstance(event, live_actor.Resumed):
+                        break
                 await session.wait_ready()
+            assert session.connection_number == round_ + 2
         await session.send_client_content("what is my name")
         assert (await answer(session)).text == "Your name is Alice."
         fake = slow.session_for_handle(session.resumption_handle or "")
