@@ -45,16 +45,18 @@ async def test_drop_mid_session_resumes_and_context_survives(server: FakeLiveSer
     ) as session:
         await session.send_client_content("my name is Alice")
         await session.receive_turn()
+        # The handle that holds the first turn follows its turnComplete: a drop before
+        # it replays "my name is Alice" (the resumed state lacks it) and the model
+        # answers it again.  That was the flake of issue 10 item 15: wait for it.
+        with anyio.fail_after(5):
+            while session.ledger.confirmed < 1:  # noqa: ASYNC110 - the handle's evidence
+                await anyio.sleep(0.005)
         handle = session.resumption_handle
         assert handle
         (await server.wait_for_connection()).drop()
         # sent during the gap: queued, not rejected
         await session.send_client_content("what is my name")
-        # If the drop beat the handle issued after the first turn, that turn is
-        # replayed too and its reply is interrupted by the question: skip it.
         turn = await session.receive_turn()
-        if turn.interrupted and not turn.text:
-            turn = await session.receive_turn()
         assert turn.text == "Your name is Alice."
         assert session.connection_number == 2
         assert session.status is SessionStatus.READY
