@@ -17,7 +17,8 @@ Run it::
     python examples/context_compression.py --backend trio
     GEMINI_API_KEY=... python examples/context_compression.py   # the real service
 
-Offline the fake server's audio limit is scaled down from 15 minutes to 1 second.
+Offline the fake server's audio limit is scaled down from 15 minutes to 1 second, and
+the plain session's end is logged (``live_actor.supervisor.gave_up``, at error level).
 With a key (``--api-key``, ``GEMINI_API_KEY`` or ``GOOGLE_API_KEY``) nobody waits 15
 minutes: both sessions just talk.
 
@@ -70,7 +71,8 @@ async def talk(name: str, config: live_actor.LiveConfig, key: str, base_url: str
                   f"{session.close_code} {session.close_reason}")
             return
         await session.send_client_content("what is my name")
-        print(f"{name}: still going after the limit: {(await session.receive_turn()).text.strip()}")
+        when = "after the limit" if wait else "(the limit is 15 minutes away)"
+        print(f"{name}: still going {when}: {(await session.receive_turn()).text.strip()}")
 
 
 @asynccontextmanager

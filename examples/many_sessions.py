@@ -49,12 +49,20 @@ CONFIG = live_actor.LiveConfig(
 NAMES = ["Alice", "Bob", "Carol", "Dave", "Erin", "Frank", "Grace", "Heidi", "Ivan", "Judy"]
 
 
+async def answer(session: live_actor.SessionHandle) -> str:
+    """The model's next whole answer."""
+    turn = await session.receive_turn()
+    while turn.interrupted:  # cut by a dropped connection: the answer comes again
+        turn = await session.receive_turn()
+    return turn.text.strip()
+
+
 async def converse(session: live_actor.SessionHandle, name: str, answers: dict[str, str]) -> None:
     """One user's short conversation; many of these run at the same time."""
     await session.send_client_content(f"my name is {name}")
-    await session.receive_turn()
+    await answer(session)
     await session.send_client_content("what is my name")
-    answers[name] = (await session.receive_turn()).text.strip()
+    answers[name] = await answer(session)
 
 
 @asynccontextmanager

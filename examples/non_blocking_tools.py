@@ -31,7 +31,8 @@ Expected output (fake server)::
     model: Calling note_preference.
     (nothing said for 1 s: the SILENT result is context only)
     model: Calling check_flight.
-    model: Once upon a time [interrupted]
+    model: Once upon a
+    [interrupted]
     model: check_flight returned {"gate":"B12","number":"LH123","status":"boarding"}.
 """
 

@@ -73,15 +73,14 @@ async def converse(api_key: str, server: FakeLiveServer | None) -> None:
         session_id="front-desk",  # in every event of this session
         policy=policy,
     ) as session:
-        await session.send_client_content("my name is Ada")
-        print(f"model: {(await session.receive_turn()).text.strip()}")
         if server is not None:
             server.connections[-1].drop()  # a reconnect, for the log
             await resumed(session)
             server.connections[-1].go_away(1.0)  # a rotation, for the log
             await resumed(session)
-        await session.send_client_content("what is my name")
-        print(f"model: {(await session.receive_turn()).text.strip()}")
+        for text in ("my name is Ada", "what is my name"):
+            await session.send_client_content(text)
+            print(f"model: {(await session.receive_turn()).text.strip()}")
 
 
 async def live_actor_logs(*args: str) -> str:
