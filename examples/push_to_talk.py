@@ -82,7 +82,8 @@ async def main(api_key: str | None) -> None:
         print(f"heard: {turn.input_transcription.strip()}")
         print(f"model: {turn.output_transcription.strip()}")
 
-        await session.send_realtime_input(audio=speech("hello?"))  # button up: ignored
+        print("(the microphone picks up a cough while the button is up: ignored)")
+        await session.send_realtime_input(audio=speech("hello?"))  # outside an activity
 
         print("[button down] what is my name [button up]")
         turn = await push_to_talk(session, speech("what is my name"))
