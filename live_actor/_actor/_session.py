@@ -218,7 +218,12 @@ class SessionActor:
         ``deadline`` (``anyio.current_time()`` clock) bounds the drain and the close
         handshake on top of ``shutdown_timeout`` and the transport's close timeout.
         """
-        self.close_by = min(self.close_by, deadline)
+        # The whole close (sending what was accepted, the close handshake, the queued
+        # callbacks) is bounded by shutdown_timeout, whatever the transport's own
+        # close timeout; on_close and the final error get close_callback_timeout more.
+        self.close_by = min(
+            self.close_by, deadline, anyio.current_time() + self.options.shutdown_timeout
+        )
         if not self.closed.is_set():
             self.pipe.accepting = False
             self._close_requested.set()
@@ -267,7 +272,10 @@ class SessionActor:
                         final_status="failed",
                     )
                 self.finish(self.final_error, self.close_code, self.close_reason)
-                await self.delivery.finish(self.options.shutdown_timeout)
+                budget = self.options.shutdown_timeout
+                if self.close_by != math.inf:
+                    budget = max(0.0, self.close_by - anyio.current_time())
+                await self.delivery.finish(budget)
                 outer.cancel_scope.cancel()
         finally:
             self.finish(self.final_error, self.close_code, self.close_reason)

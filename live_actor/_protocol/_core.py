@@ -331,6 +331,7 @@ class SessionCore:
         if content is not None and content.turn_complete:
             turns.turn_complete(content.interaction_status)
             self.transcript.turn_completed()
+            self.ledger.exchange_completed(self.connection_number)
             if self.resumption_handle is None:
                 self.ledger.prune_consumed()  # ledger rule 7: only a fresh session can follow
             events.append(
@@ -517,15 +518,21 @@ class SessionCore:
         self._replay_pending = False
         messages: list[ClientMessage] = list(prefix)
         reseeded = 0
+        from_transcript = False
         fresh = not self.resuming and self.connection_number > 1
         if fresh:
+            from_transcript = history is None
             turns = tuple(history) if history is not None else self.transcript.contents()
             if turns:
                 messages.append(seed_message(turns, self.capabilities))
                 reseeded = len(turns)
         # Before the seed joins the ledger.  A fresh session does not get back
-        # what the lost one consumed (ledger rule 7).
-        plan = self.ledger.replay_plan(restored=self.resuming, resumed_from=self._resumed_from)
+        # what the lost one consumed, nor what its seed holds (ledger rule 7).
+        plan = self.ledger.replay_plan(
+            restored=self.resuming,
+            resumed_from=self._resumed_from,
+            seeded=from_transcript and reseeded > 0,
+        )
         if self.resuming and not self.capabilities.mid_session_client_content:
             plan = self._without_client_content(plan)
         frames = [self._emit(self.ledger.accept(m), replay=False, record=False) for m in messages]

@@ -28,7 +28,11 @@ Rules (read top to bottom, as in h11's ``_state.py``):
      the connection, when a model turn started after it was sent and at least
      k turns started before the handle arrived: the server began answering
      it, so it had consumed it (a handle that overtakes the answer, or one
-     issued mid-answer of an earlier turn, covers nothing of it);
+     issued mid-answer of an earlier turn, covers nothing of it).  When the
+     service answers several triggers sent back to back with one turn, the
+     later ones of the connection cannot be proven this way: they are
+     replayed, and may be repeated (the client's view of "idle" cannot tell a
+     merged trigger from one still in flight, so no shortcut is sound);
    * a ``toolResponse`` answering a call issued on the connection, when model
      output arrived after it was sent (the model went on with the result);
    * any other control message, once a trigger sent after it is covered
@@ -56,7 +60,9 @@ Rules (read top to bottom, as in h11's ``_state.py``):
    dropped (their calls belong to the lost session); the rest is replayed.
    While no handle exists at all, the next connection can only be fresh, so
    consumed messages are pruned as soon as the evidence arrives, keeping the
-   ledger bounded on a server that never sends handles.
+   ledger bounded on a server that never sends handles.  A fresh session seeded
+   with the transcript gets no message whose exchange completed either: the
+   seed holds it.
 8. A message the server refused (it closed with 1007/1008 after setup) is
    dropped, not replayed into the same refusal: the newest control message of
    that connection.  A message the server found too big (1009) is replayed at
@@ -172,6 +178,9 @@ class Entry:
     index: int | None = None
     #: a server reply proves the message was consumed (rule 3).
     answered: bool = False
+    #: its exchange completed (a turn that started after it was sent ended): its
+    #: text is in the transcript that seeds a fresh session (rule 7).
+    completed: bool = False
     replays: int = 0
     #: play-out duration for audio (computed once, used by the ring).
     seconds: float = 0.0
@@ -296,6 +305,7 @@ class Ledger:
         self._queued.append(entry)
 
     def mark_sent(self, entry: Entry, connection: int, index: int, *, replay: bool) -> None:
+        """``entry`` went out as message ``index`` of ``connection``."""
         entry.connection = connection
         entry.index = index
         entry.answered = False
@@ -443,12 +453,21 @@ class Ledger:
         """Rule 7: forget messages the server provably consumed (no handle needs them)."""
         self._unconfirmed = self._without_consumed(drop_tool_responses=False)
 
-    def _without_consumed(self, *, drop_tool_responses: bool) -> collections.deque[Entry]:
+    def exchange_completed(self, connection: int) -> None:
+        """A turn ended with ``turnComplete`` on ``connection``: the messages it
+        answered are in the transcript now (rule 7)."""
+        for entry in self._unconfirmed:
+            if entry.connection == connection and entry.answered:
+                entry.completed = True
+
+    def _without_consumed(
+        self, *, drop_tool_responses: bool, seeded: bool = False
+    ) -> collections.deque[Entry]:
         kept: collections.deque[Entry] = collections.deque()
         consumed_on: set[int | None] = set()  # connections whose frontier was passed
         for entry in reversed(self._unconfirmed):
             connection = entry.connection
-            if connection in consumed_on or (
+            if connection in consumed_on or (seeded and entry.completed) or (
                 entry.turn
                 and entry.answered
                 and connection is not None
@@ -506,7 +525,7 @@ class Ledger:
     # ----------------------------------------------------------- reconnect
 
     def replay_plan(
-        self, *, restored: bool = True, resumed_from: int | None = None
+        self, *, restored: bool = True, resumed_from: int | None = None, seeded: bool = False
     ) -> list[Entry]:
         """What to send, in order, once a new connection is ready.
 
@@ -515,13 +534,15 @@ class Ledger:
         commands queued while disconnected; ``restored=False`` (a fresh
         session) applies rule 7 first.  ``resumed_from`` is the number of the
         handle the session resumed from (:attr:`handles` when it was stored):
-        responses to calls issued after it are dropped (rule 5).  Clears the
+        responses to calls issued after it are dropped (rule 5).  ``seeded``: a
+        fresh session gets the transcript as history, so what it holds (every
+        completed exchange) is not replayed either (rule 7).  Clears the
         ledger's buffers; the caller marks each entry sent again.
         """
         self.unknown_call_responses = []
         self._awaiting_output.clear()
         if not restored:
-            self._unconfirmed = self._without_consumed(drop_tool_responses=True)
+            self._unconfirmed = self._without_consumed(drop_tool_responses=True, seeded=seeded)
         tool: list[Entry] = []
         rest: list[Entry] = []
         seen_calls: set[str] = set()
