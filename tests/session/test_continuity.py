@@ -271,3 +271,32 @@ async def test_chaos_with_a_slow_model_keeps_every_fact_once_in_order(
         first = [t for n, t in enumerate(texts) if t not in texts[:n]]
         assert first == facts, texts  # nothing lost, first deliveries in order
         assert len(texts) - len(facts) <= 2 * (len(slow.connections) - 1), texts
+
+
+async def test_an_extended_thinking_turn_ends_at_idle_not_at_the_first_turn_complete(
+    server: FakeLiveServer,
+) -> None:
+    """gemini-3.8 extended thinking: a spoken filler ends with turnComplete and
+    interactionStatus IN_PROGRESS, the answer follows and ends IDLE.  receive_turn()
+    returns the whole interaction; a goAway meanwhile waits for IDLE to rotate."""
+    config = LiveConfig(
+        model="gemini-3.8-live-extended-thinking",
+        generation_config={
+            "response_modalities": ["AUDIO"],
+            "thinking_config": {"thinking_level": "LOW"},
+        },
+        output_audio_transcription=True,
+    )
+    async with open_session(
+        config, api_key=API_KEY, base_url=server.url, policy=NO_JITTER
+    ) as session:
+        await session.send_text("my name is Alice")
+        turn = await answer(session)
+        statuses = [
+            m.server_content.interaction_status
+            for m in turn.messages
+            if m.server_content is not None and m.server_content.turn_complete
+        ]
+        assert statuses[-1] == "IDLE" and "IN_PROGRESS" in statuses
+        assert "Alice" in turn.output_transcription
+        assert session._actor.core.idle
