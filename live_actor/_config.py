@@ -135,7 +135,10 @@ class LiveConfig:
     session_resumption: SessionResumptionConfig | None = attrs.field(
         default=None, converter=to_session_resumption
     )
-    resume_handle: str | None = None
+    #: a secret (with the key it resumes the conversation): never in the repr.
+    resume_handle: str | None = attrs.field(
+        default=None, repr=lambda value: "None" if value is None else "'<redacted>'"
+    )
     context_window_compression: ContextWindowCompressionConfig | None = attrs.field(
         default=None, converter=to_context_window_compression
     )
@@ -272,6 +275,20 @@ class LiveConfig:
     def evolve(self, **changes: Any) -> LiveConfig:
         """A copy with ``changes`` applied; converters and validation run again."""
         return attrs.evolve(self, **changes)
+
+    @classmethod
+    def from_genai(cls, model: str, config: Any = None, **live_config: Any) -> LiveConfig:
+        """A ``LiveConfig`` from google-genai's ``LiveConnectConfig``.
+
+        ``config`` is a ``google.genai.types.LiveConnectConfig``, its ``model_dump()``
+        dict (flat keys such as ``response_modalities``), or ``None``; keyword
+        arguments add live_actor's own fields (``auth``, ``project_id``,
+        ``location``, ``base_url``...).  google-genai stays an optional import.
+        Fields without a Live setup meaning raise :class:`ConfigError` naming them.
+        """
+        from ._genai import live_config_from_genai  # imports this module
+
+        return live_config_from_genai(model, config, **live_config)
 
 
 def _arguments_checked(init: Callable[..., None]) -> Callable[..., None]:

@@ -93,7 +93,10 @@ def arguments_error(
             hint = f"; did you mean {close[0]!r}?"
         elif key in _GENERATION_FIELDS:
             # google-genai's LiveConnectConfig has these at the top level.
-            hint = f"; it belongs in generation_config={{{key!r}: ...}}"
+            hint = (
+                f"; it belongs in generation_config={{{key!r}: ...}} (or build the config "
+                "with LiveConfig.from_genai from a google-genai LiveConnectConfig)"
+            )
         else:
             hint = f" (known: {', '.join(fields)})"
         return ConfigError(f"unknown field {key!r} for {name}{hint}")

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import AsyncIterator, Mapping, Sequence
-from typing import Any, Literal, overload
+from typing import Any, Literal, Protocol, overload
 
+from . import _genai
 from ._actor import SessionActor
 from ._actor._delivery import EventBuffer, in_callback_task
 from ._config import LiveConfig
@@ -42,11 +43,17 @@ from ._protocol._messages import (
 )
 from ._protocol._state import SessionStatus
 from ._protocol._usage import Usage
-from ._turn import Turn
+from ._turn import Turn, ends_turn, is_cut_boundary
 
 __all__ = ["Receipt", "SessionHandle", "Turn"]
 
 AUDIO_MIME = "audio/pcm;rate=16000"
+
+
+class GenaiModel(Protocol):
+    """A google-genai ``types`` object (a pydantic model): senders convert them."""
+
+    def model_dump(self, *args: Any, **kwargs: Any) -> dict[str, Any]: ...
 
 
 class Receipt:
@@ -241,7 +248,11 @@ class SessionHandle:
 
     async def send_client_content(
         self,
-        content: str | Content | Mapping[str, Any] | Sequence[Content | Mapping[str, Any] | str],
+        content: str
+        | Content
+        | Mapping[str, Any]
+        | GenaiModel
+        | Sequence[Content | Mapping[str, Any] | str | GenaiModel],
         *,
         turn_complete: bool = True,
     ) -> Receipt:
@@ -250,6 +261,11 @@ class SessionHandle:
         ``content`` is a string (one user turn), a :class:`Content` or dict, or
         a list of them (several turns, e.g. to seed history).
         """
+        if _genai.is_genai_object(content) or (
+            isinstance(content, list | tuple) and any(_genai.is_genai_object(c) for c in content)
+        ):
+            turns = _genai.contents_from_genai(content)
+            return await self.send(ClientContent(turns=turns, turn_complete=turn_complete))
         if isinstance(content, str | Content | Mapping):
             items: Sequence[Any] = [content]
         elif isinstance(content, Sequence) and not isinstance(content, bytes | bytearray):
@@ -269,13 +285,13 @@ class SessionHandle:
     async def send_realtime_input(
         self,
         *,
-        audio: bytes | Blob | Mapping[str, Any] | None = None,
-        video: bytes | Blob | Mapping[str, Any] | None = None,
+        audio: bytes | Blob | Mapping[str, Any] | GenaiModel | None = None,
+        video: bytes | Blob | Mapping[str, Any] | GenaiModel | None = None,
         text: str | None = None,
         activity_start: bool = False,
         activity_end: bool = False,
         audio_stream_end: bool = False,
-        media_chunks: Sequence[Blob | Mapping[str, Any]] | None = None,
+        media_chunks: Sequence[Blob | Mapping[str, Any] | GenaiModel] | None = None,
     ) -> Receipt:
         """Stream realtime input; exactly one argument per call.
 
@@ -336,7 +352,8 @@ class SessionHandle:
         self,
         responses: FunctionResponse
         | Mapping[str, Any]
-        | Sequence[FunctionResponse | Mapping[str, Any]],
+        | GenaiModel
+        | Sequence[FunctionResponse | Mapping[str, Any] | GenaiModel],
         *,
         scheduling: FunctionResponseScheduling | str | None = None,
     ) -> Receipt:
@@ -345,10 +362,20 @@ class SessionHandle:
         ``scheduling`` (NON_BLOCKING functions: ``SILENT``, ``WHEN_IDLE``,
         ``INTERRUPT``) applies to every response that does not set its own.
         """
+        if _genai.is_genai_object(responses) or (
+            isinstance(responses, list | tuple)
+            and any(_genai.is_genai_object(r) for r in responses)
+        ):
+            responses = _genai.function_responses_from_genai(responses)
         if isinstance(responses, FunctionResponse | Mapping):
             items: Sequence[Any] = [responses]
-        else:
+        elif isinstance(responses, Sequence):
             items = list(responses)
+        else:
+            raise LocalProtocolError(
+                "send_tool_response takes a FunctionResponse, a dict or a list of them, "
+                f"got {type(responses).__name__}"
+            )
         converted = []
         for item in items:
             response = (
@@ -364,7 +391,7 @@ class SessionHandle:
     async def send_context_update(
         self,
         *,
-        system_instruction: str | Content | Mapping[str, Any] | None = None,
+        system_instruction: str | Content | Mapping[str, Any] | GenaiModel | None = None,
         tools: Sequence[Tool | Mapping[str, Any]] | None = None,
     ) -> Receipt:
         """Replace the system instruction and/or the tools mid-session (``[]`` clears tools)."""
@@ -372,7 +399,11 @@ class SessionHandle:
             raise LocalProtocolError("send_context_update needs system_instruction or tools")
         instruction = None
         if system_instruction is not None:
-            instruction = _to_content(system_instruction)
+            instruction = (
+                _genai.content_from_genai(system_instruction)
+                if _genai.is_genai_object(system_instruction)
+                else _to_content(system_instruction)
+            )
         update_tools = None
         if tools is not None:
             update_tools = ContextUpdateTools(
@@ -402,6 +433,16 @@ class SessionHandle:
         plain iterator, not an async generator: breaking out needs no cleanup.
         """
         return _EventIterator(self._actor.delivery.events, lifecycle)
+
+    def receive(self) -> AsyncIterator[ServerMessage]:
+        """The server messages of the model's current turn, as google-genai's
+        ``session.receive()``: yields until the turn ends (``turnComplete``; with
+        ``interactionStatus``, until it is not ``IN_PROGRESS``), then stops.
+
+        A turn cut by a lost connection stops too (its last message is the
+        interrupted boundary).  Shares the one event stream with :meth:`events`.
+        """
+        return _TurnIterator(self._actor.delivery.events)
 
     async def receive_turn(self) -> Turn:
         """Collect server messages until the model's turn completes (or the session ends).
@@ -441,6 +482,27 @@ class _EventIterator:
                 return event
 
 
+class _TurnIterator:
+    """Server messages until the turn ends (see ``SessionHandle.receive``)."""
+
+    def __init__(self, buffer: EventBuffer) -> None:
+        self._buffer = buffer
+        self._done = False
+
+    def __aiter__(self) -> _TurnIterator:
+        return self
+
+    async def __anext__(self) -> ServerMessage:
+        while not self._done:
+            event = await self._buffer.get()
+            if event is None:
+                break
+            if isinstance(event, ServerMessage):
+                self._done = ends_turn(event) or is_cut_boundary(event)
+                return event
+        raise StopAsyncIteration
+
+
 def _to_content(item: Any) -> Content:
     if isinstance(item, Content):
         return item
@@ -455,6 +517,8 @@ _IMAGE_MAGIC = ((b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/p
 def _to_blob(value: Any, what: str, default_mime: str | None) -> Blob:
     if isinstance(value, Blob):
         return value
+    if _genai.is_genai_object(value):
+        return _genai.blob_from_genai(value)
     if isinstance(value, bytes | bytearray | memoryview):
         data = bytes(value)
         mime = default_mime

@@ -45,8 +45,14 @@ class SessionOptions:
     * ``tool_timeout``: seconds an ``on_tool_call`` may run before its calls
       are answered with an error response (``None``: no limit).
     * ``cut_turn_policy``: see :data:`CutTurnPolicy`.
+    * ``non_idempotent_tools``: names of functions that must not run twice: when
+      a reconnect loses a call's response, their earlier result is given to the
+      model as text instead of letting it call them again.
+    * ``transcript_bytes``: bytes of conversation text kept to re-seed a session
+      that must start fresh (``0`` keeps none).
     * ``history``: called when a resume is impossible and a fresh session
-      starts; the turns it returns are sent first (``turnComplete: false``).
+      starts; the turns it returns are the seed instead of the transcript
+      (a summary, say).
     * ``connector``: how to open the WebSocket: a
       :class:`~live_actor.transports.Connector` (default: the running event
       loop's, trio-websocket under trio and ``websockets`` under asyncio;
@@ -74,6 +80,8 @@ class SessionOptions:
     cut_turn_policy: CutTurnPolicy = attrs.field(
         default="repeat", validator=one_of("repeat", "continue", "none")
     )
+    non_idempotent_tools: frozenset[str] = attrs.field(default=frozenset(), converter=frozenset)
+    transcript_bytes: int = attrs.field(default=64 * 1024, validator=at_least(0, integer=True))
     history: Callable[[], Sequence[Content]] | None = attrs.field(
         default=None, repr=False, validator=callable_or_none
     )

@@ -108,6 +108,9 @@ class Entry:
     index: int | None = None
     #: a server reply proves the message was consumed (rule 3).
     answered: bool = False
+    #: its exchange completed (a turn that started after it was sent ended): its
+    #: text is in the transcript that seeds a fresh session (rule 7).
+    completed: bool = False
     replays: int = 0
     #: play-out duration for audio (computed once, used by the ring).
     seconds: float = 0.0

@@ -50,7 +50,10 @@ def texts_of(peer: Peer) -> list[str]:
 
 
 async def echo_turns(peer: Peer) -> None:
-    """Answer every clientContent with one text turn 'echo:<text>'."""
+    """Answer every clientContent that completes a turn with one text turn 'echo:<text>'
+    (``turnComplete: false`` adds to the context without an answer, as the service does)."""
     while True:
         message = await peer.expect("clientContent", within=30)
+        if message["clientContent"].get("turnComplete", True) is False:
+            continue
         await peer.say("echo:" + client_text(message))
