@@ -192,10 +192,15 @@ class SessionTelemetry:
     # ------------------------------------------------------------ connection
 
     def status(self, status: str) -> None:
+        """The session's status changed: it moves between the ``sessions.active`` series
+        (a closed session is in none)."""
         if status == self._status or self._ended:
             return
         if self._status is not None:
             self._in.sessions_active.add(-1, self._attrs("live_actor.session.status", self._status))
+        if status == "closed":
+            self._status = None
+            return
         self._status = status
         self._in.sessions_active.add(1, self._attrs("live_actor.session.status", status))
 
