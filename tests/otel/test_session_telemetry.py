@@ -11,6 +11,7 @@ import pytest
 from opentelemetry.trace import SpanKind, StatusCode
 
 import live_actor
+from live_actor.telemetry import METRICS
 from live_actor.testing import FakeLiveServer
 
 from .conftest import API_KEY, WEATHER_TOOL, Otel, text_config
@@ -78,7 +79,17 @@ async def test_a_drop_a_rotation_and_a_tool_call(server: FakeLiveServer, otel: O
         assert session.connection_number == 3
     usage, ledger = session.usage, session.ledger
 
-    # ---- metrics: the same numbers as the handle
+    # ---- metrics: the documented names and units, and the same numbers as the handle
+    data = otel.reader.get_metrics_data()
+    assert data is not None
+    recorded = {
+        metric.name: metric.unit
+        for resource in data.resource_metrics
+        for scope in resource.scope_metrics
+        for metric in scope.metrics
+    }
+    assert {name: unit for name, (_kind, unit) in METRICS.items() if name in recorded} == recorded
+    assert set(METRICS) - set(recorded) == {"live_actor.ledger.dropped"}  # nothing dropped
     tokens_in = otel.total("gen_ai.client.token.usage", **{"gen_ai.token.type": "input"})
     tokens_out = otel.total("gen_ai.client.token.usage", **{"gen_ai.token.type": "output"})
     assert tokens_in == usage.prompt_token_count + usage.tool_use_prompt_token_count > 0
