@@ -7,7 +7,7 @@ API. The application owns the SDK: here it sets a ``MeterProvider`` whose
 registry on ``/metrics``. live_actor never sets a provider itself. Install::
 
     pip install 'live_actor[otel]' opentelemetry-sdk opentelemetry-exporter-prometheus \\
-        prometheus-client
+        prometheus-client                 # or: pip install 'live_actor[examples]'
 
 Run it::
 
@@ -15,6 +15,7 @@ Run it::
     python examples/otel_prometheus.py --backend trio
     python examples/otel_prometheus.py --port 9464 --serve 600   # then scrape it
     GEMINI_API_KEY=... python examples/otel_prometheus.py  # real service: no faults
+    python examples/otel_prometheus.py --api-key KEY       # same (or GOOGLE_API_KEY)
 
 Offline, the session goes through a dropped socket and a ``goAway`` rotation
 (injected with the fake server's ``connection.drop()`` and ``connection.go_away()``),
@@ -76,9 +77,9 @@ def serve_metrics(port: int) -> int:
 
 
 @asynccontextmanager
-async def fake_server() -> AsyncIterator[FakeLiveServer | None]:
-    """A FakeLiveServer, or None when GEMINI_API_KEY selects the real service."""
-    if os.environ.get("GEMINI_API_KEY"):
+async def fake_server(api_key: str | None) -> AsyncIterator[FakeLiveServer | None]:
+    """A FakeLiveServer, or None when a key selects the real service."""
+    if api_key:
         yield None
     else:
         async with FakeLiveServer() as server:
@@ -90,12 +91,12 @@ async def chat(session: live_actor.SessionHandle, text: str) -> None:
     print(f"user: {text}\nmodel: {(await session.receive_turn()).text.strip()}")
 
 
-async def run_session() -> None:
+async def run_session(api_key: str | None) -> None:
     async with (
-        fake_server() as server,
+        fake_server(api_key) as server,
         live_actor.open_session(
             CONFIG,
-            api_key=os.environ.get("GEMINI_API_KEY") or "offline-key",
+            api_key=api_key or "offline-key",
             base_url=server.url if server else None,
             policy=POLICY,
         ) as session,
@@ -127,10 +128,11 @@ async def scrape(url: str) -> None:
                 print(f"scraped {series} {sample.value}")
 
 
-async def main(port: int, serve: float) -> None:
+async def main(api_key: str | None, port: int, serve: float) -> None:
+    api_key = api_key or os.environ.get("GOOGLE_API_KEY") or os.environ.get("GEMINI_API_KEY")
     url = f"http://127.0.0.1:{serve_metrics(port)}/metrics"
     print(f"metrics at {url}")
-    await run_session()
+    await run_session(api_key)
     await scrape(url)
     if serve > 0:
         print(f"serving {url} for {serve:g} s", flush=True)
@@ -140,6 +142,7 @@ async def main(port: int, serve: float) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backend", choices=["asyncio", "trio"], default="asyncio")
+    parser.add_argument("--api-key", help="use the real service (default: GEMINI_API_KEY)")
     parser.add_argument("--port", type=int, default=0, help="0: any free port (default)")
     parser.add_argument("--serve", type=float, default=0.0, metavar="SECONDS",
                         help="keep /metrics up this long after the session")
@@ -147,4 +150,4 @@ if __name__ == "__main__":
     # live_actor never configures structlog, whose default prints debug events to stdout.
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
-    anyio.run(main, args.port, args.serve, backend=args.backend)
+    anyio.run(main, args.api_key, args.port, args.serve, backend=args.backend)

@@ -11,6 +11,7 @@ Run it::
     python examples/resilient_session.py                     # offline: FakeLiveServer
     python examples/resilient_session.py --backend trio
     GEMINI_API_KEY=... python examples/resilient_session.py  # real service: no faults
+    python examples/resilient_session.py --api-key KEY       # same (or GOOGLE_API_KEY)
 
 Offline, faults are injected with the fake server's ``connection.drop()`` and
 ``connection.go_away(seconds)``.  With ``GEMINI_API_KEY`` set there is no fake server
@@ -74,21 +75,22 @@ async def ask(session: live_actor.SessionHandle, text: str | None) -> None:
 
 
 @asynccontextmanager
-async def fake_server() -> AsyncIterator[FakeLiveServer | None]:
-    """A FakeLiveServer, or None when GEMINI_API_KEY selects the real service."""
-    if os.environ.get("GEMINI_API_KEY"):
+async def fake_server(api_key: str | None) -> AsyncIterator[FakeLiveServer | None]:
+    """A FakeLiveServer, or None when a key selects the real service."""
+    if api_key:
         yield None
     else:
         async with FakeLiveServer() as server:
             yield server
 
 
-async def main() -> None:
+async def main(api_key: str | None) -> None:
+    api_key = api_key or os.environ.get("GOOGLE_API_KEY") or os.environ.get("GEMINI_API_KEY")
     async with (
-        fake_server() as server,
+        fake_server(api_key) as server,
         live_actor.open_session(
             CONFIG,
-            api_key=os.environ.get("GEMINI_API_KEY") or "offline-key",
+            api_key=api_key or "offline-key",
             base_url=server.url if server else None,
             policy=POLICY,  # the same news also comes as callbacks: on_resumed=...
         ) as session,
@@ -114,7 +116,8 @@ async def main() -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backend", choices=["asyncio", "trio"], default="asyncio")
-    backend = parser.parse_args().backend
+    parser.add_argument("--api-key", help="use the real service (default: GEMINI_API_KEY)")
+    args = parser.parse_args()
     # live_actor never configures structlog, whose default prints debug events to stdout.
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
-    anyio.run(main, backend=backend)
+    anyio.run(main, args.api_key, backend=args.backend)

@@ -9,10 +9,12 @@ Run it::
     python examples/text_chat.py                     # offline: embedded FakeLiveServer
     python examples/text_chat.py --backend trio      # same, on trio instead of asyncio
     GEMINI_API_KEY=... python examples/text_chat.py  # the real Gemini Live API
+    python examples/text_chat.py --api-key KEY       # same, key on the command line
 
-Without ``GEMINI_API_KEY`` the script starts a ``FakeLiveServer`` on loopback, whose
-scripted model remembers "my X is Y" facts.  With the key set no fake server is
-started and the prompts go to the real service (answers will be worded differently).
+Without a key (``--api-key``, ``GEMINI_API_KEY`` or ``GOOGLE_API_KEY``) the script
+starts a ``FakeLiveServer`` on loopback, whose scripted model remembers "my X is Y"
+facts.  With a key no fake server is started and the prompts go to the real service
+(answers will be worded differently).
 
 Expected output (fake server)::
 
@@ -44,9 +46,9 @@ PROMPTS = ["Hello! my name is Alice", "my favourite colour is green", "what is m
 
 
 @asynccontextmanager
-async def endpoint() -> AsyncIterator[tuple[str, str | None]]:
-    """Yield ``(api_key, base_url)``: the real service if GEMINI_API_KEY is set, else a fake."""
-    key = os.environ.get("GEMINI_API_KEY")
+async def endpoint(api_key: str | None) -> AsyncIterator[tuple[str, str | None]]:
+    """Yield ``(api_key, base_url)``: the real service when a key is known, else a fake."""
+    key = api_key or os.environ.get("GOOGLE_API_KEY") or os.environ.get("GEMINI_API_KEY")
     if key:
         yield key, None  # base_url=None: the public Gemini API endpoint
         return
@@ -55,9 +57,9 @@ async def endpoint() -> AsyncIterator[tuple[str, str | None]]:
         yield "offline-key", server.url
 
 
-async def main() -> None:
+async def main(api_key: str | None) -> None:
     async with (
-        endpoint() as (api_key, base_url),
+        endpoint(api_key) as (api_key, base_url),
         live_actor.open_session(CONFIG, api_key=api_key, base_url=base_url) as session,
     ):
         # open_session returns once the server sent setupComplete: status is READY.
@@ -79,11 +81,12 @@ async def main() -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backend", choices=["asyncio", "trio"], default="asyncio")
+    parser.add_argument("--api-key", help="use the real service (default: GEMINI_API_KEY)")
     args = parser.parse_args()
     # live_actor logs with structlog and never configures it; structlog's default
     # prints every event (debug included) to stdout.  Keep warnings and errors only.
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     try:
-        anyio.run(main, backend=args.backend)
+        anyio.run(main, args.api_key, backend=args.backend)
     except live_actor.LiveError as exc:  # ConnectError, SetupRejectedError (bad key), ...
         raise SystemExit(f"live_actor: {exc}") from None

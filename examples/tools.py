@@ -10,6 +10,7 @@ Run it::
     python examples/tools.py                     # offline: embedded FakeLiveServer
     python examples/tools.py --backend trio
     GEMINI_API_KEY=... python examples/tools.py  # the real Gemini Live API (no fake)
+    python examples/tools.py --api-key KEY       # same (GOOGLE_API_KEY works too)
 
 The fake model calls a declared function when the prompt names it, with ``key=value``
 pairs as arguments.  The real model decides for itself, and may not cancel a call on
@@ -51,16 +52,16 @@ CONFIG = live_actor.LiveConfig(
 
 
 @asynccontextmanager
-async def endpoint() -> AsyncIterator[tuple[str, str | None]]:
-    """``(api_key, base_url)``: the real service if GEMINI_API_KEY is set, else a fake."""
-    if key := os.environ.get("GEMINI_API_KEY"):
+async def endpoint(api_key: str | None) -> AsyncIterator[tuple[str, str | None]]:
+    """``(api_key, base_url)``: the real service when a key is known, else a fake."""
+    if key := api_key or os.environ.get("GOOGLE_API_KEY") or os.environ.get("GEMINI_API_KEY"):
         yield key, None
         return
     async with FakeLiveServer() as server:
         yield "offline-key", server.url
 
 
-async def main() -> None:
+async def main(api_key: str | None) -> None:
     slow_tool_started, cancelled = anyio.Event(), anyio.Event()
 
     async def on_tool_call(call: live_actor.ToolCall) -> list[dict[str, Any]]:
@@ -86,7 +87,7 @@ async def main() -> None:
         cancelled.set()
 
     async with (
-        endpoint() as (api_key, base_url),
+        endpoint(api_key) as (api_key, base_url),
         live_actor.open_session(CONFIG, api_key=api_key, base_url=base_url,
                                 on_tool_call=on_tool_call,
                                 on_tool_call_cancellation=on_cancel) as session,
@@ -114,7 +115,8 @@ async def main() -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backend", choices=["asyncio", "trio"], default="asyncio")
-    backend = parser.parse_args().backend
+    parser.add_argument("--api-key", help="use the real service (default: GEMINI_API_KEY)")
+    args = parser.parse_args()
     # live_actor never configures structlog, whose default prints debug events to stdout.
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
-    anyio.run(main, backend=backend)
+    anyio.run(main, args.api_key, backend=args.backend)

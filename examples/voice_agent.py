@@ -1,21 +1,26 @@
-"""Voice agent: 16 kHz speech in, 24 kHz speech out, transcriptions both ways.
+"""Audio in and out with WAV files: 16 kHz speech in, 24 kHz speech out, transcriptions.
 
-Streams a question as 20 ms chunks of 16 kHz 16-bit mono PCM with
-``send_realtime_input(audio=...)``, reads the audio reply from ``events()``, gets both
-transcriptions from ``on_transcription`` and writes the reply to a WAV file.
+Reads a WAV file with the stdlib ``wave`` module, streams it as 20 ms chunks of
+16-bit mono PCM with ``send_realtime_input(audio=...)`` at a microphone's pace, and
+writes the model's spoken reply (24 kHz 16-bit mono PCM) to another WAV file.  The
+transcriptions of both sides arrive in the same turn (``input_audio_transcription``
+and ``output_audio_transcription``).  A WAV at another sample rate is sent as is,
+with its rate in the MIME type (``audio/pcm;rate=44100``): the service resamples.
 
 Run it::
 
-    python examples/voice_agent.py                            # offline: FakeLiveServer
-    python examples/voice_agent.py --backend trio --realtime  # pace chunks at 20 ms
+    python examples/voice_agent.py                          # offline: FakeLiveServer
+    python examples/voice_agent.py --backend trio --output reply.wav
     GEMINI_API_KEY=... python examples/voice_agent.py --input question.wav
 
-Offline, the question is ``live_actor.testing.speech`` (a tone code the fake server
-transcribes).  With ``GEMINI_API_KEY`` set there is no fake server: pass ``--input`` a
-16 kHz mono 16-bit WAV (sent in real time), or the question is asked as text.
+Without ``--input`` a sample question is written to a WAV first, made with
+``live_actor.testing.speech`` (a tone code the fake server transcribes; the real
+model only hears beeps, so give it a recording of your voice).  With a key
+(``--api-key``, ``GEMINI_API_KEY`` or ``GOOGLE_API_KEY``) there is no fake server.
 
 Expected output (fake server)::
 
+    sending 1.08 s of 16000 Hz audio in 20 ms chunks
     you said: my name is Bob
     model said: Got it, your name is Bob.
     reply: 0.50 s of 24 kHz audio
@@ -28,6 +33,7 @@ import logging
 import os
 import tempfile
 import wave
+from array import array
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -44,76 +50,80 @@ CONFIG = live_actor.LiveConfig(
     input_audio_transcription=True,  # what the model heard, as text
     output_audio_transcription=True,  # what the model said, as text
 )
-CHUNK = 640  # 20 ms of 16 kHz 16-bit mono audio: 16000 * 0.020 * 2 bytes
 
 
-def read_wav(path: str) -> bytes:  # stdlib ``wave``: no extra dependency
-    with wave.open(path, "rb") as wav:
-        if (wav.getframerate(), wav.getnchannels(), wav.getsampwidth()) != (16000, 1, 2):
-            raise SystemExit(f"{path}: need a 16 kHz mono 16-bit WAV")
-        return wav.readframes(wav.getnframes())
+def read_wav(path: Path) -> tuple[bytes, int]:
+    """16-bit PCM of a WAV file, as mono, and its sample rate."""
+    with wave.open(str(path), "rb") as wav:
+        if wav.getsampwidth() != 2:
+            raise SystemExit(f"{path}: need 16-bit PCM, got {8 * wav.getsampwidth()}-bit")
+        channels, rate = wav.getnchannels(), wav.getframerate()
+        pcm = wav.readframes(wav.getnframes())
+    if channels > 1:  # keep the first channel (the API takes mono)
+        samples = array("h", pcm)  # assumes a little-endian host, like the WAV data
+        pcm = samples[::channels].tobytes()
+    return pcm, rate
 
 
-async def talk(session: live_actor.SessionHandle, pcm: bytes | None, *, realtime: bool) -> bytes:
-    """Send the question, return the reply audio (24 kHz PCM) once the turn completes."""
-    if pcm is None:
-        await session.send_realtime_input(text="Hello! My name is Bob.")
-    else:
-        for start in range(0, len(pcm), CHUNK):
-            await session.send_realtime_input(audio=pcm[start : start + CHUNK])
-            await anyio.sleep(0.020 if realtime else 0)  # a microphone's pace, or faster
-        await session.send_realtime_input(audio_stream_end=True)  # "the mic is off"
-    reply = bytearray()
-    async for message in session.events():  # every server message; never stops by itself
-        if message.data:  # a chunk of audio/pcm;rate=24000
-            reply += message.data
-        if message.server_content and message.server_content.turn_complete:
-            break
-    return bytes(reply)
-
-
-def write_wav(pcm: bytes) -> Path:
-    path = Path(tempfile.mkdtemp(prefix="live_actor_")) / "reply.wav"
+def write_wav(path: Path, pcm: bytes, rate: int) -> None:
     with wave.open(str(path), "wb") as wav:
-        wav.setparams((1, 2, 24000, 0, "NONE", ""))  # mono, 16-bit, 24 kHz (the API's rate)
+        wav.setnchannels(1)
+        wav.setsampwidth(2)  # 16-bit
+        wav.setframerate(rate)
         wav.writeframes(pcm)
-    return path
+
+
+async def ask(session: live_actor.SessionHandle, pcm: bytes, rate: int) -> live_actor.Turn:
+    """Stream ``pcm`` like a microphone, then return the model's answer."""
+    chunk = rate * 2 * 20 // 1000  # bytes in 20 ms of 16-bit mono audio
+    mime = f"audio/pcm;rate={rate}"
+    print(f"sending {len(pcm) / 2 / rate:.2f} s of {rate} Hz audio in 20 ms chunks")
+    for start in range(0, len(pcm), chunk):
+        piece = pcm[start : start + chunk]
+        # plain bytes mean 16 kHz; any other rate goes in a Blob's MIME type
+        await session.send_realtime_input(
+            audio=piece if rate == 16000 else {"data": piece, "mime_type": mime}
+        )
+        await anyio.sleep(0.020)  # a microphone's pace
+    await session.send_realtime_input(audio_stream_end=True)  # "the mic is off"
+    return await session.receive_turn()  # audio, transcriptions, until turnComplete
 
 
 @asynccontextmanager
-async def endpoint() -> AsyncIterator[tuple[str, str | None]]:  # real service or a fake
-    if key := os.environ.get("GEMINI_API_KEY"):
+async def endpoint(api_key: str | None) -> AsyncIterator[tuple[str, str | None]]:
+    """``(api_key, base_url)``: the real service when a key is known, else a fake."""
+    if key := api_key or os.environ.get("GOOGLE_API_KEY") or os.environ.get("GEMINI_API_KEY"):
         yield key, None
         return
     async with FakeLiveServer() as server:
         yield "offline-key", server.url
 
 
-async def main(wav_in: str | None, realtime: bool) -> None:
-    heard = {"input": "", "output": ""}
-
-    def on_transcription(kind: str, transcription: live_actor.Transcription) -> None:
-        heard[kind] += transcription.text or ""  # arrives in pieces: concatenate
-
-    async with endpoint() as (api_key, base_url):
-        pcm = read_wav(wav_in) if wav_in else None
-        if base_url and pcm is None:  # offline: synthetic speech, then 0.8 s of silence
-            pcm = speech("my name is Bob") + silence(800)
-        async with live_actor.open_session(
-            CONFIG, api_key=api_key, base_url=base_url, on_transcription=on_transcription
-        ) as session:
-            reply = await talk(session, pcm, realtime=realtime or base_url is None)
-    print(f"you said: {heard['input'].strip()}")  # session closed: callbacks all ran
-    print(f"model said: {heard['output'].strip()}")
-    print(f"reply: {len(reply) / 48000:.2f} s of 24 kHz audio in {write_wav(reply)}")
+async def main(args: argparse.Namespace) -> None:
+    workdir = Path(tempfile.mkdtemp(prefix="live_actor_"))
+    question = Path(args.input) if args.input else workdir / "question.wav"
+    if not args.input:  # a sample question the fake server understands
+        write_wav(question, speech("my name is Bob") + silence(800), 16000)
+    pcm, rate = read_wav(question)
+    async with (
+        endpoint(args.api_key) as (api_key, base_url),
+        live_actor.open_session(CONFIG, api_key=api_key, base_url=base_url) as session,
+    ):
+        turn = await ask(session, pcm, rate)
+    print(f"you said: {turn.input_transcription.strip()}")
+    print(f"model said: {turn.output_transcription.strip()}")
+    reply = Path(args.output) if args.output else workdir / "reply.wav"
+    write_wav(reply, turn.audio, 24000)  # the API always answers at 24 kHz
+    print(f"reply: {len(turn.audio) / 48000:.2f} s of 24 kHz audio in {reply}")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backend", choices=["asyncio", "trio"], default="asyncio")
-    parser.add_argument("--input", help="16 kHz mono 16-bit WAV to send (default: synthetic)")
-    parser.add_argument("--realtime", action="store_true", help="send 20 ms chunks every 20 ms")
+    parser.add_argument("--api-key", help="use the real service (default: GEMINI_API_KEY)")
+    parser.add_argument("--input", help="a 16-bit PCM WAV to send (default: a sample)")
+    parser.add_argument("--output", help="where to write the reply (default: a temp dir)")
     args = parser.parse_args()
     # live_actor never configures structlog, whose default prints debug events to stdout.
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
-    anyio.run(main, args.input, args.realtime, backend=args.backend)
+    anyio.run(main, args, backend=args.backend)

@@ -45,6 +45,7 @@ from . import (
 )
 from ._auth import CredentialsSource
 from ._chat_audio import WavError, read_wav_for_live, write_wav
+from ._protocol._capabilities import capabilities_for
 
 __all__ = ["ChatTarget", "choose_target", "run_chat"]
 
@@ -375,7 +376,10 @@ class Chat:
                     return
                 continue
             done = self.turns.new_turn()
-            await self.session.send_client_content(line)
+            if capabilities_for(self.session.config.model).mid_session_client_content:
+                await self.session.send_client_content(line)
+            else:  # gemini-3.1 takes mid-session text as realtime input only
+                await self.session.send_text(line)
             await self._wait_reply(done)
 
 

@@ -367,7 +367,10 @@ class LiveConfig:
     session_resumption: SessionResumptionConfig | None = attrs.field(
         default=None, converter=_to_session_resumption
     )
-    resume_handle: str | None = None
+    #: a secret (with the key it resumes the conversation): never in the repr.
+    resume_handle: str | None = attrs.field(
+        default=None, repr=lambda value: "None" if value is None else "'<redacted>'"
+    )
     context_window_compression: ContextWindowCompressionConfig | None = attrs.field(
         default=None, converter=_to_context_window_compression
     )

@@ -129,6 +129,7 @@ async def _text_and_tools(base_url: str, api_key: str, server: Any) -> None:
             server.connections[-1].drop()
             await session.send_client_content("what is my name")
             _say("user:  what is my name   (sent right after the drop: kept by the ledger)")
+            reply = ""
             async for event in session.events(lifecycle=True):
                 if isinstance(event, Reconnecting):
                     _say(f"   reconnecting (attempt {event.attempt}, cause: {event.cause})")
@@ -136,9 +137,9 @@ async def _text_and_tools(base_url: str, api_key: str, server: Any) -> None:
                     _say(f"   resumed: state_restored={event.state_restored}, "
                          f"replayed={event.replayed}, dropped={event.dropped}")
                 elif isinstance(event, ServerMessage):
-                    if event.text:
-                        _say(f"model: {event.text}")
+                    reply += event.text or ""
                     if event.server_content and event.server_content.turn_complete:
+                        _say(f"model: {reply}")
                         break
 
             _say("== 4. the server announces goAway (connection ends in 3 s)...")

@@ -14,6 +14,7 @@ import warnings
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any, Literal, overload
 
+from . import _genai
 from ._actor import SessionActor
 from ._actor._delivery import EventBuffer, in_callback_task
 from ._config import LiveConfig
@@ -41,7 +42,7 @@ from ._protocol._messages import (
 )
 from ._protocol._state import SessionStatus
 from ._protocol._usage import Usage
-from ._turn import Turn
+from ._turn import Turn, ends_turn, is_cut_boundary
 
 __all__ = ["Receipt", "SessionHandle", "Turn"]
 
@@ -249,6 +250,11 @@ class SessionHandle:
         ``content`` is a string (one user turn), a :class:`Content` or dict, or
         a list of them (several turns, e.g. to seed history).
         """
+        if _genai.is_genai_object(content) or (
+            isinstance(content, list | tuple) and any(_genai.is_genai_object(c) for c in content)
+        ):
+            turns = _genai.contents_from_genai(content)
+            return await self.send(ClientContent(turns=turns, turn_complete=turn_complete))
         if isinstance(content, str | Content | Mapping):
             items: Sequence[Any] = [content]
         elif isinstance(content, Sequence) and not isinstance(content, bytes | bytearray):
@@ -341,6 +347,11 @@ class SessionHandle:
         ``scheduling`` (NON_BLOCKING functions: ``SILENT``, ``WHEN_IDLE``,
         ``INTERRUPT``) applies to every response that does not set its own.
         """
+        if _genai.is_genai_object(responses) or (
+            isinstance(responses, list | tuple)
+            and any(_genai.is_genai_object(r) for r in responses)
+        ):
+            responses = _genai.function_responses_from_genai(responses)
         if isinstance(responses, FunctionResponse | Mapping):
             items: Sequence[Any] = [responses]
         else:
@@ -368,7 +379,11 @@ class SessionHandle:
             raise LocalProtocolError("send_context_update needs system_instruction or tools")
         instruction = None
         if system_instruction is not None:
-            instruction = _to_content(system_instruction)
+            instruction = (
+                _genai.content_from_genai(system_instruction)
+                if _genai.is_genai_object(system_instruction)
+                else _to_content(system_instruction)
+            )
         update_tools = None
         if tools is not None:
             update_tools = ContextUpdateTools(
@@ -398,6 +413,16 @@ class SessionHandle:
         plain iterator, not an async generator: breaking out needs no cleanup.
         """
         return _EventIterator(self._actor.delivery.events, lifecycle)
+
+    def receive(self) -> AsyncIterator[ServerMessage]:
+        """The server messages of the model's current turn, as google-genai's
+        ``session.receive()``: yields until the turn ends (``turnComplete``; with
+        ``interactionStatus``, until it is not ``IN_PROGRESS``), then stops.
+
+        A turn cut by a lost connection stops too (its last message is the
+        interrupted boundary).  Shares the one event stream with :meth:`events`.
+        """
+        return _TurnIterator(self._actor.delivery.events)
 
     async def receive_turn(self) -> Turn:
         """Collect server messages until the model's turn completes (or the session ends).
@@ -437,6 +462,27 @@ class _EventIterator:
                 return event
 
 
+class _TurnIterator:
+    """Server messages until the turn ends (see ``SessionHandle.receive``)."""
+
+    def __init__(self, buffer: EventBuffer) -> None:
+        self._buffer = buffer
+        self._done = False
+
+    def __aiter__(self) -> _TurnIterator:
+        return self
+
+    async def __anext__(self) -> ServerMessage:
+        while not self._done:
+            event = await self._buffer.get()
+            if event is None:
+                break
+            if isinstance(event, ServerMessage):
+                self._done = ends_turn(event) or is_cut_boundary(event)
+                return event
+        raise StopAsyncIteration
+
+
 def _to_content(item: Any) -> Content:
     if isinstance(item, Content):
         return item
@@ -451,6 +497,8 @@ _IMAGE_MAGIC = ((b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/p
 def _to_blob(value: Any, what: str, default_mime: str | None) -> Blob:
     if isinstance(value, Blob):
         return value
+    if _genai.is_genai_object(value):
+        return _genai.blob_from_genai(value)
     if isinstance(value, bytes | bytearray | memoryview):
         data = bytes(value)
         mime = default_mime

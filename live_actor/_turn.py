@@ -8,14 +8,31 @@ whole turn.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Final
 
 import attrs
 
 from ._events import Event, Reconnecting
 from ._protocol._messages import ServerMessage, Transcription
 
-__all__ = ["Turn", "TurnAssembler", "is_cut_boundary"]
+__all__ = ["Turn", "TurnAssembler", "ends_turn", "is_cut_boundary"]
+
+
+#: ``interactionStatus`` values that say the model goes on after ``turnComplete``.
+_GOING_ON: Final = frozenset(("IN_PROGRESS",))
+
+
+def ends_turn(message: ServerMessage) -> bool:
+    """Does ``message`` end the model's turn, as google-genai's ``receive()`` reads it?
+
+    ``turnComplete``, unless ``interactionStatus`` says the interaction goes on
+    (3.8 extended thinking: a spoken filler ends with ``turnComplete`` and
+    ``IN_PROGRESS``, the answer follows, then ``turnComplete`` and ``IDLE``).
+    """
+    content = message.server_content
+    if content is None or not content.turn_complete:
+        return False
+    return content.interaction_status not in _GOING_ON
 
 
 def is_cut_boundary(message: ServerMessage) -> bool:
@@ -86,7 +103,7 @@ class TurnAssembler:
         self._collected.append(event)
         content = event.server_content
         if content is not None:
-            if content.turn_complete:
+            if ends_turn(event):
                 return self._take(connection_lost=False)
             if content.model_turn is not None:
                 self._answering = True

@@ -259,10 +259,35 @@ class Incarnation:
         )
 
     async def _after_ready(self) -> None:
+        """Send what the core says a ready connection needs first, then serve."""
+        actor = self.actor
+        core = actor.core
+        stats = core.ledger.stats
+        dropped_before = dict(stats.dropped_reasons)
+        history = actor.options.history
+        replay = core.replay(
+            history=(
+                list(history())
+                if history is not None and not self.resuming and self.number > 1
+                else None
+            ),
+            cut_policy=actor.options.cut_turn_policy,
+        )
         try:
-            await self.actor.replay_after_ready(self)
+            await actor.pipe.send_frames(replay.frames)
         except TransportClosed:
             return  # the reader sees the close and ends the incarnation
+        if replay.reasked or any(entry.turn for entry in replay.replayed):
+            actor.pipe.note_trigger()
+        if self.number > 1 or actor.restarts:
+            dropped = {
+                reason: count - dropped_before.get(reason, 0)
+                for reason, count in stats.dropped_reasons.items()
+                if count > dropped_before.get(reason, 0)
+            }
+            actor.resumed(self.resuming, replay, dropped)
+        actor.serving = True
+        actor.notify()
 
     # ------------------------------------------------------------- rotation
 

@@ -239,6 +239,7 @@ class Observer:
         replayed: Iterable[Entry],
         dropped: Mapping[str, int],
         reseeded_turns: int,
+        reasked: int = 0,
     ) -> None:
         now = anyio.current_time()
         entries = list(replayed)
@@ -254,6 +255,7 @@ class Observer:
             dropped=sum(dropped.values()),
             dropped_reasons=dict(dropped),
             reseeded_turns=reseeded_turns,
+            reasked=reasked,
         )
         if self.telemetry is not None:
             self.telemetry.resumed(

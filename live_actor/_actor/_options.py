@@ -54,8 +54,14 @@ class SessionOptions:
     * ``tool_timeout``: seconds an ``on_tool_call`` may run before its calls
       are answered with an error response (``None``: no limit).
     * ``cut_turn_policy``: see :data:`CutTurnPolicy`.
+    * ``non_idempotent_tools``: names of functions that must not run twice: when
+      a reconnect loses a call's response, their earlier result is given to the
+      model as text instead of letting it call them again.
+    * ``transcript_bytes``: bytes of conversation text kept to re-seed a session
+      that must start fresh (``0`` keeps none).
     * ``history``: called when a resume is impossible and a fresh session
-      starts; the turns it returns are sent first (``turnComplete: false``).
+      starts; the turns it returns are the seed instead of the transcript
+      (a summary, say).
     * ``connector``: how to open the WebSocket: a
       :class:`~live_actor.transports.Connector` (default: the running event
       loop's, trio-websocket under trio and ``websockets`` under asyncio;
@@ -77,6 +83,8 @@ class SessionOptions:
     close_callback_timeout: float = 1.0
     tool_timeout: float | None = 60.0
     cut_turn_policy: CutTurnPolicy = "repeat"
+    non_idempotent_tools: frozenset[str] = attrs.field(default=frozenset(), converter=frozenset)
+    transcript_bytes: int = 64 * 1024
     history: Callable[[], Sequence[Content]] | None = attrs.field(default=None, repr=False)
     telemetry: TelemetryOption = attrs.field(default=True, validator=check_option)
 
@@ -94,7 +102,8 @@ class SessionOptions:
         _check("shutdown_timeout", self.shutdown_timeout, minimum=0)
         _check("close_callback_timeout", self.close_callback_timeout, minimum=0.001)
         _check("tool_timeout", self.tool_timeout, minimum=0.001, allow_none=True)
-        for name in ("command_buffer", "event_buffer", "callback_buffer"):
+        _check("transcript_bytes", self.transcript_bytes, minimum=0)
+        for name in ("command_buffer", "event_buffer", "callback_buffer", "transcript_bytes"):
             if not isinstance(getattr(self, name), int):
                 raise ConfigError(
                     f"SessionOptions.{name} must be an int, got {getattr(self, name)!r}"

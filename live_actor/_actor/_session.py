@@ -28,28 +28,24 @@ import anyio.abc
 import attrs
 
 from .. import _log, _telemetry
-from .._auth import CredentialsSource, resolve_credentials
+from .._auth import CredentialsSource
 from .._callbacks import Callbacks
 from .._config import LiveConfig
-from .._endpoints import build_endpoint
 from .._errors import (
-    ConfigError,
     ConnectError,
     GaveUpError,
     LiveError,
     MessageRejectedError,
     SessionClosedError,
-    SetupRejectedError,
 )
 from .._events import GaveUp, Reconnecting, Resumed
-from .._protocol._core import SessionCore
+from .._protocol._capabilities import capabilities_for
+from .._protocol._core import Replay, SessionCore
 from .._protocol._events import TurnCompleted
 from .._protocol._ledger import Entry
 from .._protocol._messages import (
-    ClientContent,
     ClientMessage,
     SessionResumptionConfig,
-    replace,
 )
 from .._protocol._state import SessionStatus
 from .._protocol._supervision import (
@@ -57,14 +53,11 @@ from .._protocol._supervision import (
     ExitKind,
     RestartBudget,
     RestartPolicy,
-    classify_close,
-    classify_http_status,
-    was_useful,
 )
-from .._transport import TransportClosed, TransportConnectError, open_transport
 from .._turn import TurnAssembler
 from ._commands import CommandPipe
 from ._delivery import Delivery, in_callback_task
+from ._dial import run_incarnation
 from ._incarnation import Incarnation, interrupted_boundary
 from ._observe import Observer
 from ._options import SessionOptions
@@ -93,7 +86,7 @@ class SessionActor:
             config = attrs.evolve(config, session_resumption=SessionResumptionConfig())
         self.config = config
         self.session_id = session_id or uuid.uuid4().hex[:12]
-        self._credentials = credentials
+        self.credentials = credentials
         transparent = bool(config.session_resumption and config.session_resumption.transparent)
         realtime = config.realtime_input_config
         detection = realtime.automatic_activity_detection if realtime is not None else None
@@ -104,6 +97,13 @@ class SessionActor:
             media_policy=options.media_policy,
             resume_handle=config.resume_handle,
             manual_activity=bool(detection is not None and detection.disabled),
+            capabilities=capabilities_for(config.model),
+            initial_history=bool(
+                config.history_config is not None
+                and config.history_config.initial_history_in_client_content
+            ),
+            non_idempotent_tools=options.non_idempotent_tools,
+            transcript_bytes=options.transcript_bytes,
         )
         self.observer = Observer(
             _log.get_logger().bind(session_id=self.session_id, model=config.model),
@@ -153,7 +153,8 @@ class SessionActor:
         #: the handle's last send receipt (``SessionHandle.last_receipt``).
         self.last_receipt: object | None = None
         self._close_requested = anyio.Event()
-        self._dial_scope: anyio.CancelScope | None = None
+        #: the dial in progress, cancelled by ``close()``.
+        self.dial_scope: anyio.CancelScope | None = None
         self._task_status: anyio.abc.TaskStatus[None] | None = None
         self._task_group: anyio.abc.TaskGroup | None = None
         #: replaced (after being set) whenever readiness or the end changes.
@@ -224,12 +225,17 @@ class SessionActor:
         ``deadline`` (``anyio.current_time()`` clock) bounds the drain and the close
         handshake on top of ``shutdown_timeout`` and the transport's close timeout.
         """
-        self.close_by = min(self.close_by, deadline)
+        # The whole close (sending what was accepted, the close handshake, the queued
+        # callbacks) is bounded by shutdown_timeout, whatever the transport's own
+        # close timeout; on_close and the final error get close_callback_timeout more.
+        self.close_by = min(
+            self.close_by, deadline, anyio.current_time() + self.options.shutdown_timeout
+        )
         if not self.closed.is_set():
             self.pipe.accepting = False
             self._close_requested.set()
-            if self._dial_scope is not None:
-                self._dial_scope.cancel()
+            if self.dial_scope is not None:
+                self.dial_scope.cancel()
             if self.core.status is not SessionStatus.CLOSED:
                 self.core.begin_close()
             if self.incarnation is not None:
@@ -273,19 +279,16 @@ class SessionActor:
                         final_status="failed",
                     )
                 self.finish(self.final_error, self.close_code, self.close_reason)
-                await self.delivery.finish(self.options.shutdown_timeout)
+                budget = self.options.shutdown_timeout
+                if self.close_by != math.inf:
+                    budget = max(0.0, self.close_by - anyio.current_time())
+                await self.delivery.finish(budget)
                 outer.cancel_scope.cancel()
         finally:
             self.finish(self.final_error, self.close_code, self.close_reason)
             self.pipe.stop()
-            self._started()
+            self.started()
             self.finished.set()
-
-    def _started(self) -> None:
-        """Tell the supervisor's ``start()`` the session runs: once its first dial began."""
-        if self._task_status is not None:
-            task_status, self._task_status = self._task_status, None
-            task_status.started()
 
     def finish(
         self,
@@ -383,6 +386,29 @@ class SessionActor:
         )
         self.observer.reconnecting(attempt=self.restarts, delay=delay, exit_=exit_)
 
+    def resumed(self, restored: bool, replay: Replay, dropped: dict[str, int]) -> None:
+        """A new connection is ready and replayed: tell the user and the logs."""
+        total_dropped = sum(dropped.values())
+        self.observer.resumed(
+            state_restored=restored,
+            replayed=replay.replayed,
+            dropped=dropped,
+            reseeded_turns=replay.reseeded_turns,
+            reasked=replay.reasked,
+        )
+        self.delivery.announce(
+            Resumed(
+                state_restored=restored,
+                replayed=len(replay.replayed),
+                dropped=total_dropped,
+                reseeded_turns=replay.reseeded_turns,
+            ),
+            "on_resumed",
+            restored,
+            len(replay.replayed),
+            total_dropped,
+        )
+
     async def wait_or_close(self, delay: float) -> None:
         """Sleep ``delay`` seconds unless ``close()`` comes first."""
         with anyio.move_on_after(delay):
@@ -392,151 +418,21 @@ class SessionActor:
 
     async def run_incarnation(self, *, fresh: bool) -> Exit:
         """One connection: dial, setup, serve until it ends; never raises."""
-        try:
-            return await self._incarnation(fresh=fresh)
-        except Exception as exc:  # a bug of ours: classified, never raised
-            self.observer.log.exception("live_actor.supervisor.exit", kind="crash", error=repr(exc))
-            if self.core.status not in (SessionStatus.DISCONNECTED, SessionStatus.CLOSED):
-                self._connection_lost()
-            return Exit(ExitKind.CRASH, error=exc)
+        return await run_incarnation(self, fresh=fresh)
 
-    async def _incarnation(self, *, fresh: bool) -> Exit:
-        core = self.core
-        number = core.start_connection()
-        handle = None if fresh else core.resumption_handle
-        try:
-            credentials = await resolve_credentials(self._credentials)
-            endpoint = build_endpoint(self.config, credentials)
-            setup = self.config.to_setup(resume_handle=handle)
-            if fresh and setup.session_resumption is not None:
-                setup = replace(
-                    setup, session_resumption=replace(setup.session_resumption, handle=None)
-                )
-        except LiveError as exc:
-            self._started()
-            self._connection_lost()
-            kind = ExitKind.FATAL if isinstance(exc, ConfigError) else ExitKind.TRANSIENT
-            return Exit(kind, error=exc, during_setup=True)
-        self.observer.connecting(number, url=endpoint.redacted_url, resuming=handle is not None)
-        self.observer.status(core.status)
-        self._started()
-        connector = self.options.connector or open_transport
-        conn: Incarnation | None = None
-        try:
-            with anyio.CancelScope() as self._dial_scope:
-                if self.close_requested:
-                    self._dial_scope.cancel()
-                async with connector(
-                    endpoint.url, endpoint.headers, self.options.transport
-                ) as transport:
-                    self._dial_scope = None
-                    conn = Incarnation(self, number, transport, resuming=handle is not None)
-                    if self.close_requested:
-                        conn.exit = Exit(ExitKind.NORMAL, code=1000, reason="closed before setup")
-                        return conn.exit
-                    self.incarnation = conn
-                    self.pipe.attach(transport)
-                    return await conn.serve(core.setup_frame(setup))
-            return Exit(ExitKind.NORMAL, code=1000, reason="closed while dialling")
-        except TransportConnectError as exc:
-            self.observer.log.warning(
-                "live_actor.session.connect_failed", status=exc.status, error=str(exc)
-            )
-            kind = classify_http_status(exc.status)
-            if getattr(exc, "permanent", False):
-                kind = ExitKind.FATAL
-            rejected = SetupRejectedError if kind is ExitKind.FATAL else ConnectError
-            # Not ``resuming``: the upgrade was refused before the handle was sent,
-            # so this says nothing about the handle (which stays usable).
-            return Exit(
-                kind,
-                reason=str(exc),
-                error=rejected(str(exc), status=exc.status),
-                during_setup=True,
-            )
-        except TransportClosed as exc:
-            return Exit(
-                classify_close(exc.code, exc.reason, local=exc.local),
-                code=exc.code,
-                reason=exc.reason,
-                during_setup=True,
-                resuming=handle is not None,
-                local=exc.local,
-            )
-        except (OSError, ValueError) as exc:
-            return Exit(ExitKind.TRANSIENT, error=exc, during_setup=True)
-        finally:
-            self._dial_scope = None
-            self.incarnation = None
-            self.pipe.detach()
-            self.serving = False
-            if conn is not None:
-                ended = anyio.current_time()
-                self.last_useful = was_useful(
-                    ready_at=conn.ready_at,
-                    ended_at=ended,
-                    turns_completed=conn.turns_completed,
-                    reset_after=self.policy.reset_after,
-                )
-                if conn.ready_at is not None and ended - conn.ready_at >= self.policy.reset_after:
-                    self.budget.backoff.reset()
-            else:
-                self.last_useful = False
-            if core.status not in (SessionStatus.DISCONNECTED, SessionStatus.CLOSED):
-                self._connection_lost()
-            self.notify()
-
-    def _connection_lost(self) -> None:
+    def connection_lost(self) -> None:
+        """The connection is gone: a reply in progress is cut (boundary, log)."""
         for event in self.core.connection_lost():
             if isinstance(event, TurnCompleted):  # a turn cut by the lost connection
                 self.delivery.message(interrupted_boundary(), 64)
                 self.observer.turn_completed(event, self.pipe.trigger_sent_at)
         self.observer.status(self.core.status)
 
-    async def replay_after_ready(self, conn: Incarnation) -> None:
-        """Send what the ledger kept (and re-seed a fresh session), then serve."""
-        core = self.core
-        restored = conn.resuming
-        stats = core.ledger.stats
-        dropped_before = dict(stats.dropped_reasons)
-        prefix: list[ClientMessage] = []
-        reseeded = 0
-        if not restored and conn.number > 1 and self.options.history is not None:
-            turns = list(self.options.history())
-            if turns:
-                prefix.append(ClientContent(turns=turns, turn_complete=False))
-                reseeded = len(turns)
-        frames, replayed = core.replay(prefix)
-        await self.pipe.send_frames(frames)
-        if any(entry.turn for entry in replayed):
-            self.pipe.note_trigger()
-        if conn.number > 1 or self.restarts:
-            dropped = {
-                reason: count - dropped_before.get(reason, 0)
-                for reason, count in stats.dropped_reasons.items()
-                if count > dropped_before.get(reason, 0)
-            }
-            total_dropped = sum(dropped.values())
-            self.observer.resumed(
-                state_restored=restored,
-                replayed=replayed,
-                dropped=dropped,
-                reseeded_turns=reseeded,
-            )
-            self.delivery.announce(
-                Resumed(
-                    state_restored=restored,
-                    replayed=len(replayed),
-                    dropped=total_dropped,
-                    reseeded_turns=reseeded,
-                ),
-                "on_resumed",
-                restored,
-                len(replayed),
-                total_dropped,
-            )
-        self.serving = True
-        self.notify()
+    def started(self) -> None:
+        """Tell the supervisor's ``start()`` the session runs: once its first dial began."""
+        if self._task_status is not None:
+            task_status, self._task_status = self._task_status, None
+            task_status.started()
 
     def __repr__(self) -> str:
         return f"<SessionActor {self.session_id} {self.core.status}>"

@@ -36,15 +36,25 @@ Rules:
 11. Local protocol mistakes are refused locally (:class:`LocalProtocolError`)
     and the session stays as it was: activity markers while automatic activity
     detection is on; a tool response for a call id never issued in this
-    session, on any of its connections.
+    session, on any of its connections; ``clientContent`` after the history
+    seed phase on a model that refuses it mid-session (``_capabilities``).
+12. Continuity (``_continuity``): the core completes every setup (the stored
+    resumption handle, the voice consent signature of a replicated voice, the
+    history seed phase of a fresh session that will be re-seeded), and after
+    a reconnect sends, in order: the seed of a fresh session, the ledger's
+    replay, the queued commands, and what asks a cut question again.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import attrs
+
 from .._errors import LocalProtocolError, RemoteProtocolError, SessionClosedError
+from ._capabilities import ModelCapabilities
 from ._codec import decode_server_message, encode_client_message, media_input
+from ._continuity import CutTurn, CutTurnPolicy, reask_messages, seed_message, tool_note
 from ._enums import VadSignalType, VoiceActivityType
 from ._events import (
     CoreEvent,
@@ -61,19 +71,37 @@ from ._events import (
 )
 from ._ledger import Entry, Ledger, MediaPolicy
 from ._messages import (
+    ClientContent,
     ClientMessage,
+    Content,
     FunctionCall,
+    HistoryConfig,
     RealtimeInput,
     ServerMessage,
     Setup,
     ToolResponse,
     UsageMetadata,
+    replace,
 )
 from ._state import ACCEPTING, RECEIVING, TRANSITIONS, Input, SessionStatus
+from ._transcript import DEFAULT_TRANSCRIPT_BYTES, Transcript
 from ._turns import TurnState
 from ._usage import Usage
 
-__all__ = ["SessionCore", "SessionStatus", "Usage"]
+__all__ = ["Replay", "SessionCore", "SessionStatus", "Usage"]
+
+
+@attrs.frozen
+class Replay:
+    """What a connection sends once ready (:meth:`SessionCore.replay`), in order."""
+
+    frames: list[str]
+    #: entries sent again (not the queued ones sent for the first time).
+    replayed: list[Entry]
+    #: history turns sent to re-seed a fresh session.
+    reseeded_turns: int
+    #: messages sent to ask a cut question again (the cut-turn policy).
+    reasked: int
 
 
 class SessionCore:
@@ -88,8 +116,31 @@ class SessionCore:
         media_policy: MediaPolicy = "replay",
         resume_handle: str | None = None,
         manual_activity: bool = False,
+        capabilities: ModelCapabilities | None = None,
+        initial_history: bool = False,
+        non_idempotent_tools: frozenset[str] = frozenset(),
+        transcript_bytes: int = DEFAULT_TRANSCRIPT_BYTES,
     ) -> None:
         self.gemini_api = gemini_api
+        self.capabilities = capabilities or ModelCapabilities()
+        #: the app's setup opens a history seed phase (``initialHistoryInClientContent``).
+        self.initial_history = initial_history
+        self.non_idempotent_tools = non_idempotent_tools
+        self.transcript = Transcript(transcript_bytes)
+        #: the reply the last lost connection cut, until the next replay asks again.
+        self.cut_turn: CutTurn | None = None
+        #: ``setupComplete.voiceConsentSignature``, sent back in every later setup.
+        self.voice_consent_signature: Mapping[str, object] | None = None
+        #: number of the stored handle (``ledger.handles`` when it came; rule 12).
+        self._handle_number = 0
+        #: the number of the handle the current connection resumed from.
+        self._resumed_from: int | None = None
+        #: the last turn trigger sent, and the one the current turn answers.
+        self._last_trigger: Entry | None = None
+        self._answering: Entry | None = None
+        self._answering_prompted = False
+        #: nothing but clientContent sent yet (a model's history seed phase).
+        self._seed_phase = True
         #: automatic activity detection is disabled: the client marks activity (rule 11).
         self.manual_activity = manual_activity
         self.status = SessionStatus.DISCONNECTED
@@ -158,13 +209,47 @@ class SessionCore:
         self._draining = False
         return self.connection_number
 
-    def setup_frame(self, setup: Setup) -> str:
-        """Rule 2: the transport is open; ``setup`` is message 0."""
+    def setup_frame(self, setup: Setup, *, fresh: bool = False, app_history: bool = False) -> str:
+        """Rule 2: the transport is open; ``setup`` is message 0.
+
+        The core completes the app's setup (rule 12): its stored resumption
+        handle (none when ``fresh``), the voice consent
+        signature of a replicated voice, and the history seed phase when a
+        fresh session will be re-seeded (from the transcript, or the app's
+        history when ``app_history``) on a model that needs it.
+        """
         self._apply(Input.SEND_SETUP)
         self.index = 0
+        resuming = (
+            not fresh and setup.session_resumption is not None and bool(self.resumption_handle)
+        )
+        seeding = (
+            not resuming
+            and self.connection_number > 1
+            and (app_history or len(self.transcript) > 0)
+        )
+        setup = self._complete_setup(setup, fresh=fresh, seeding=seeding)
         resumption = setup.session_resumption
         self.resuming = resumption is not None and bool(resumption.handle)
+        self._resumed_from = self._handle_number if self.resuming else None
         return encode_client_message(setup)
+
+    def _complete_setup(self, setup: Setup, *, fresh: bool, seeding: bool) -> Setup:
+        resumption = setup.session_resumption
+        if resumption is not None:
+            # The core's handle, never the app's config's once the session has one
+            # of its own (or had it rejected).
+            handle = None if fresh else self.resumption_handle
+            if resumption.handle != handle:
+                setup = replace(setup, session_resumption=replace(resumption, handle=handle))
+        if seeding and self.capabilities.seed == "initial_history":
+            setup = replace(
+                setup, history_config=HistoryConfig(initial_history_in_client_content=True)
+            )
+        signature = self.voice_consent_signature
+        if signature is not None:
+            setup = _with_consent_signature(setup, signature)
+        return setup
 
     def receive(self, frame: str | bytes) -> list[CoreEvent]:
         """Handle one inbound frame (rules 3-6, 8, 10); returns what happened."""
@@ -188,6 +273,9 @@ class SessionCore:
             self.ever_ready = True
             self._can_send = True
             self._replay_pending = True
+            signature = message.setup_complete.voice_consent_signature
+            if signature:
+                self.voice_consent_signature = signature
             events.append(Ready(self.resuming))
         self._observe(message, events)
         return events
@@ -196,12 +284,16 @@ class SessionCore:
         turns = self.turns
         content = message.server_content
         if content is not None:
-            if (content.model_turn is not None or content.generation_complete is not None) and (
-                turns.output()
-            ):
-                self._turn_started(events)
+            output = content.model_turn is not None or content.generation_complete is not None
+            if output:
+                speech = turns.speech
+                if turns.output():
+                    self._turn_started(events, speech)
+                if self.ledger.awaiting_output:
+                    self.ledger.model_output()
             if content.interrupted:
                 turns.interrupted = True
+            self.transcript.received(message)
         if (
             message.voice_activity is not None
             and message.voice_activity.voice_activity_type == VoiceActivityType.ACTIVITY_START
@@ -213,8 +305,13 @@ class SessionCore:
             turns.speech_started()
         tool_call = message.tool_call
         if tool_call is not None:
+            speech = turns.speech
             if turns.output():
-                self._turn_started(events)
+                self._turn_started(events, speech)
+            if self.ledger.awaiting_output:
+                self.ledger.model_output()
+            if content is None:
+                self.transcript.received(message)
             calls = tool_call.function_calls or ()
             ids = tuple(call.id for call in calls if call.id)
             for call in calls:
@@ -233,7 +330,8 @@ class SessionCore:
             events.append(UsageReported(message.usage_metadata))
         if content is not None and content.turn_complete:
             turns.turn_complete(content.interaction_status)
-            self.ledger.turn_completed(self.connection_number)
+            self.transcript.turn_completed()
+            self.ledger.exchange_completed(self.connection_number)
             if self.resumption_handle is None:
                 self.ledger.prune_consumed()  # ledger rule 7: only a fresh session can follow
             events.append(
@@ -249,6 +347,7 @@ class SessionCore:
                 self.ledger.handle_received(
                     self.connection_number, update.last_consumed_client_message_index
                 )
+                self._handle_number = self.ledger.handles
                 turns.handle_issued(tool_calls_owed=bool(self._pending))
             else:
                 turns.handle_at_safe_point = False
@@ -257,8 +356,11 @@ class SessionCore:
             left = message.go_away.time_left
             events.append(GoAwayReceived(left.total_seconds() if left is not None else 0.0))
 
-    def _turn_started(self, events: list[CoreEvent]) -> None:
+    def _turn_started(self, events: list[CoreEvent], speech: bool) -> None:
         self.ledger.turn_started(self.connection_number)
+        self._answering = self._last_trigger
+        self._answering_prompted = speech or self._last_trigger is not None
+        self._last_trigger = None  # answered: a later unprompted turn answers nothing
         events.append(TurnStarted(self.turns.turns))
 
     def _commit_turn_usage(self) -> UsageMetadata | None:
@@ -274,6 +376,13 @@ class SessionCore:
         self._apply(Input.CONNECTION_LOST)
         events: list[CoreEvent] = []
         interrupted = self.turns.interrupted
+        if self.turns.generating:  # a reply cut: ask again after the reconnect
+            question = self.transcript.pending_user_text
+            self.cut_turn = CutTurn(
+                self._answering, question, prompted=self._answering_prompted or bool(question)
+            )
+            self.transcript.cut()
+        self._last_trigger = self._answering = None
         if self.turns.connection_lost():
             events.append(
                 TurnCompleted(
@@ -386,40 +495,95 @@ class SessionCore:
         self.ledger.stats.drop(reason, entry)
 
     def replay_frames(self, prefix: Sequence[ClientMessage] = ()) -> list[str]:
-        """:meth:`replay`'s frames."""
-        return self.replay(prefix)[0]
+        """:meth:`replay`'s frames, with ``prefix`` sent first (tests, simple shells)."""
+        return self.replay(prefix=prefix).frames
 
-    def replay(self, prefix: Sequence[ClientMessage] = ()) -> tuple[list[str], list[Entry]]:
-        """After a connection became ready: ``prefix``, the ledger's replay, queued commands.
+    def replay(
+        self,
+        *,
+        history: Sequence[Content] | None = None,
+        cut_policy: CutTurnPolicy = "repeat",
+        prefix: Sequence[ClientMessage] = (),
+    ) -> Replay:
+        """After a connection became ready: what to send, in order (rule 12).
 
-        Returns the frames to send, in order, and the entries sent again (the
-        replayed ones, not the queued ones sent for the first time).  Until this
-        is called, new commands are queued so that they follow the replay.
+        A fresh session (no handle sent) after the first connection is re-seeded
+        with ``history`` (the app's) or the transcript; then the ledger's replay
+        (ledger rules 5-7); then the queued commands; then what asks a cut
+        question again (``cut_policy``).  Until this is called, new commands
+        are queued so that they follow the replay.
         """
         if not self._can_send:
             raise LocalProtocolError(f"cannot replay while {self.status}")
         self._replay_pending = False
-        # Before the prefix joins the ledger.  A fresh session (no handle sent)
-        # does not get back what the lost one consumed (ledger rule 7).
-        plan = self.ledger.replay_plan(restored=self.resuming)
-        frames = [self._emit(self.ledger.accept(message), replay=False) for message in prefix]
+        messages: list[ClientMessage] = list(prefix)
+        reseeded = 0
+        from_transcript = False
+        fresh = not self.resuming and self.connection_number > 1
+        if fresh:
+            from_transcript = history is None
+            turns = tuple(history) if history is not None else self.transcript.contents()
+            if turns:
+                messages.append(seed_message(turns, self.capabilities))
+                reseeded = len(turns)
+        # Before the seed joins the ledger.  A fresh session does not get back
+        # what the lost one consumed, nor what its seed holds (ledger rule 7).
+        plan = self.ledger.replay_plan(
+            restored=self.resuming,
+            resumed_from=self._resumed_from,
+            seeded=from_transcript and reseeded > 0,
+        )
+        if self.resuming and not self.capabilities.mid_session_client_content:
+            plan = self._without_client_content(plan)
+        frames = [self._emit(self.ledger.accept(m), replay=False, record=False) for m in messages]
         replayed: list[Entry] = []
         for entry in plan:
             again = entry.connection is not None
             frames.append(self._emit(entry, replay=again))
             if again:
                 replayed.append(entry)
-        return frames, replayed
+        notes = [
+            tool_note(response)
+            for entry in self.ledger.unknown_call_responses
+            if isinstance(entry.message, ToolResponse)
+            for response in entry.message.function_responses or ()
+            if response.name in self.non_idempotent_tools
+        ]
+        reask = reask_messages(
+            self.cut_turn if (self.cut_turn or notes) else None,
+            policy=cut_policy,
+            caps=self.capabilities,
+            replayed=plan,
+            notes=notes,
+        )
+        self.cut_turn = None
+        for message in reask:
+            frames.append(self._emit(self.ledger.accept(message), replay=False, record=False))
+        return Replay(frames, replayed, reseeded, len(reask))
 
-    def _emit(self, entry: Entry, *, replay: bool) -> str:
+    def _without_client_content(self, plan: list[Entry]) -> list[Entry]:
+        """Capabilities: a model that refuses clientContent mid-session never gets one
+        replayed into a resumed session (its history seed phase is over there)."""
+        kept = []
+        for entry in plan:
+            if isinstance(entry.message, ClientContent) and entry.connection is not None:
+                self.ledger.stats.drop("clientContent is refused mid-session by this model", entry)
+            else:
+                kept.append(entry)
+        return kept
+
+    def _emit(self, entry: Entry, *, replay: bool, record: bool = True) -> str:
         self.index += 1
         self.ledger.mark_sent(entry, self.connection_number, self.index, replay=replay)
         if not entry.media:
+            message = entry.message
             if entry.turn:
                 self.turns.trigger_sent()
+                self._last_trigger = entry
             else:
                 self.turns.control_sent()
-            message = entry.message
+            if record and not replay:
+                self.transcript.sent(message)
             if isinstance(message, ToolResponse):
                 for response in message.function_responses or ():
                     if response.id and not response.will_continue:
@@ -428,6 +592,19 @@ class SessionCore:
         return frame if frame is not None else encode_client_message(entry.message)
 
     def _validate(self, message: ClientMessage) -> None:
+        if not isinstance(message, ClientContent):
+            self._seed_phase = False
+        elif not self.capabilities.mid_session_client_content and not (
+            self.initial_history and self._seed_phase
+        ):
+            raise LocalProtocolError(
+                "this model refuses clientContent mid-session (the server closes with 1007):"
+                " send text with send_text() / send_realtime_input(text=...), or seed history"
+                " first with LiveConfig(history_config={'initial_history_in_client_content':"
+                " True}) before any realtime input"
+            )
+        elif message.turn_complete is not False:
+            self._seed_phase = False
         if isinstance(message, RealtimeInput):
             fields = (
                 (message.audio is not None)
@@ -474,3 +651,17 @@ class SessionCore:
                     raise LocalProtocolError(f"function call {response.id!r} was already answered")
         elif isinstance(message, Setup):
             raise LocalProtocolError("setup is sent by the session itself, once per connection")
+
+
+def _with_consent_signature(setup: Setup, signature: Mapping[str, object]) -> Setup:
+    """Rule 12: a replicated voice's consent signature goes back in every later setup."""
+    generation = setup.generation_config
+    speech = generation.speech_config if generation is not None else None
+    voice = speech.voice_config if speech is not None else None
+    replicated = voice.replicated_voice_config if voice is not None else None
+    if generation is None or speech is None or voice is None or replicated is None:
+        return setup
+    replicated = {**replicated, "voiceConsentSignature": dict(signature)}
+    voice = replace(voice, replicated_voice_config=replicated)
+    speech = replace(speech, voice_config=voice)
+    return replace(setup, generation_config=replace(generation, speech_config=speech))

@@ -14,20 +14,28 @@ Rules (read top to bottom, as in h11's ``_state.py``):
 2. With ``transparent`` resumption (Vertex AI) the server says exactly what it
    consumed (``lastConsumedClientMessageIndex``): entries of the current
    connection up to that index are pruned; the rest is replayed first.
-3. Without it (Gemini API) a resumable handle covers what the server had
-   consumed when it issued the handle, and the service only issues resumable
-   handles while idle (no turn generating, no tool call pending).  So, from
-   the order of events on the handle's connection:
+3. Without it a resumable handle covers what the server had consumed when it
+   issued the handle.  When it issues them differs by service and model
+   (``docs/wire-protocol.md`` §13.1): the Developer API only while idle, right
+   after ``turnComplete``; Vertex at any time, mid-answer too, 20-70 ms after
+   ``turnComplete``; 3.x models right after a ``toolResponse`` and unasked; 3.8
+   extended thinking several ``turnComplete`` per request.  So the rule uses
+   only what holds under every profile, the order of events on the handle's
+   connection, and a handle covers:
 
    * a turn-triggering message (``clientContent`` with ``turnComplete``,
-     ``realtimeInput.text``, ``activityEnd``) is covered when it is the k-th
-     trigger sent on the connection, at least k turns completed before the
-     handle arrived, and a model turn started after it was sent (a handle
-     that overtakes the answer was issued before the message was consumed);
-   * a ``toolResponse`` answering a call issued on the connection is covered:
-     the call was pending until the server consumed it, and a pending call
-     makes handles non-resumable;
-   * any other control message is covered once a trigger sent after it is
+     ``realtimeInput.text``, ``activityEnd``) that is the k-th trigger sent on
+     the connection, when a model turn started after it was sent and at least
+     k turns started before the handle arrived: the server began answering
+     it, so it had consumed it (a handle that overtakes the answer, or one
+     issued mid-answer of an earlier turn, covers nothing of it).  When the
+     service answers several triggers sent back to back with one turn, the
+     later ones of the connection cannot be proven this way: they are
+     replayed, and may be repeated (the client's view of "idle" cannot tell a
+     merged trigger from one still in flight, so no shortcut is sound);
+   * a ``toolResponse`` answering a call issued on the connection, when model
+     output arrived after it was sent (the model went on with the result);
+   * any other control message, once a trigger sent after it is covered
      (the server consumes in order); until then it is kept and replayed.
 
    Kept messages are replayed; a consumed one may then arrive twice (never
@@ -37,7 +45,11 @@ Rules (read top to bottom, as in h11's ``_state.py``):
    the rest are replayed or dropped by policy, oldest first when the ring
    overflows, and every drop is counted.
 5. Tool responses for calls issued on a connection that died are replayed
-   first, and never twice for the same call id.
+   first, once per call id, when the resumed session knows the call: it was
+   issued before the handle the session resumed from.  A response to a call
+   issued after that handle is unknown to the resumed session (the service
+   ignores it): it is dropped and counted, and returned to the caller
+   (:attr:`Ledger.unknown_call_responses`) so the question is asked again.
 6. Commands accepted while not ready are queued in order and sent after the
    replay, so the user's order is kept.
 7. A connection that starts a *fresh* session (no handle, or the handle was
@@ -48,7 +60,9 @@ Rules (read top to bottom, as in h11's ``_state.py``):
    dropped (their calls belong to the lost session); the rest is replayed.
    While no handle exists at all, the next connection can only be fresh, so
    consumed messages are pruned as soon as the evidence arrives, keeping the
-   ledger bounded on a server that never sends handles.
+   ledger bounded on a server that never sends handles.  A fresh session seeded
+   with the transcript gets no message whose exchange completed either: the
+   seed holds it.
 8. A message the server refused (it closed with 1007/1008 after setup) is
    dropped, not replayed into the same refusal: the newest control message of
    that connection.  A message the server found too big (1009) is replayed at
@@ -164,6 +178,9 @@ class Entry:
     index: int | None = None
     #: a server reply proves the message was consumed (rule 3).
     answered: bool = False
+    #: its exchange completed (a turn that started after it was sent ended): its
+    #: text is in the transcript that seeds a fresh session (rule 7).
+    completed: bool = False
     replays: int = 0
     #: play-out duration for audio (computed once, used by the ring).
     seconds: float = 0.0
@@ -231,9 +248,17 @@ class Ledger:
         self._queued: collections.deque[Entry] = collections.deque()
         #: call ids answered on some connection (rule 5).
         self._answered_calls: set[str] = set()
-        #: connection -> triggers sent / turns completed on it (rule 3).
+        #: connection -> triggers sent / turns started on it (rule 3).
         self._triggers: dict[int, int] = {}
-        self._completed: dict[int, int] = {}
+        self._started: dict[int, int] = {}
+        #: tool responses sent and waiting for model output after them (rule 3).
+        self._awaiting_output: list[Entry] = []
+        #: resumable handles received so far; a call's value is the count when it
+        #: was issued (rule 5: issued before the handle numbered higher).
+        self.handles = 0
+        self._call_epoch: dict[str, int] = {}
+        #: responses dropped by rule 5 at the last replay.
+        self.unknown_call_responses: list[Entry] = []
         #: connection -> call ids the server issued on it (rule 3).
         self._issued_calls: dict[int, set[str]] = {}
 
@@ -280,6 +305,7 @@ class Ledger:
         self._queued.append(entry)
 
     def mark_sent(self, entry: Entry, connection: int, index: int, *, replay: bool) -> None:
+        """``entry`` went out as message ``index`` of ``connection``."""
         entry.connection = connection
         entry.index = index
         entry.answered = False
@@ -304,6 +330,7 @@ class Ledger:
             for response in entry.message.function_responses or ():
                 if response.id:
                     self._answered_calls.add(response.id)
+            self._awaiting_output.append(entry)
         self._unconfirmed.append(entry)
 
     def unsend(self, entry: Entry) -> None:
@@ -316,6 +343,8 @@ class Ledger:
                 self._media_seconds -= seconds
         elif self._unconfirmed and self._unconfirmed[-1] is entry:
             self._unconfirmed.pop()
+            if self._awaiting_output and self._awaiting_output[-1] is entry:
+                self._awaiting_output.pop()
         if entry.turn and connection is not None:
             self._triggers[connection] -= 1
         if entry.replays and entry.outcome is SendOutcome.REPLAYED:
@@ -334,21 +363,38 @@ class Ledger:
         chunk: trailing chunks of an earlier turn prove nothing about a message
         sent while they were in flight.
         """
+        self._started[connection] = self._started.get(connection, 0) + 1
         for entry in self._unconfirmed:
             if entry.connection == connection:
                 entry.answered = True
+        self._awaiting_output.clear()
 
-    def turn_completed(self, connection: int) -> None:
-        """A ``turnComplete`` arrived on ``connection`` (rule 3)."""
-        self._completed[connection] = self._completed.get(connection, 0) + 1
+    def model_output(self) -> None:
+        """Model output arrived: the tool responses sent before it were consumed (rule 3).
+
+        Cheap to call on every output message: the list is empty but right
+        after a tool response.
+        """
+        for entry in self._awaiting_output:
+            entry.answered = True
+        self._awaiting_output.clear()
+
+    @property
+    def awaiting_output(self) -> bool:
+        return bool(self._awaiting_output)
 
     def calls_issued(self, connection: int, call_ids: Iterable[str]) -> None:
-        """The server issued these function calls on ``connection`` (rule 3)."""
-        self._issued_calls.setdefault(connection, set()).update(call_ids)
+        """The server issued these function calls on ``connection`` (rules 3, 5)."""
+        ids = list(call_ids)
+        self._issued_calls.setdefault(connection, set()).update(ids)
+        for call_id in ids:
+            self._call_epoch[call_id] = self.handles
 
     def _covered_without_index(self, entry: Entry, connection: int) -> bool:
+        if not entry.answered:
+            return False
         if entry.turn:
-            return entry.answered and self._completed.get(connection, 0) >= entry.ordinal
+            return self._started.get(connection, 0) >= entry.ordinal
         message = entry.message
         if isinstance(message, ToolResponse):
             issued = self._issued_calls.get(connection, set())
@@ -365,6 +411,7 @@ class Ledger:
         replay (the service sends one right after ``setupComplete``) says nothing
         about them.
         """
+        self.handles += 1
         kept: collections.deque[Entry] = collections.deque()
         #: index of the last message of this connection the handle provably holds.
         frontier = -1
@@ -406,16 +453,25 @@ class Ledger:
         """Rule 7: forget messages the server provably consumed (no handle needs them)."""
         self._unconfirmed = self._without_consumed(drop_tool_responses=False)
 
-    def _without_consumed(self, *, drop_tool_responses: bool) -> collections.deque[Entry]:
+    def exchange_completed(self, connection: int) -> None:
+        """A turn ended with ``turnComplete`` on ``connection``: the messages it
+        answered are in the transcript now (rule 7)."""
+        for entry in self._unconfirmed:
+            if entry.connection == connection and entry.answered:
+                entry.completed = True
+
+    def _without_consumed(
+        self, *, drop_tool_responses: bool, seeded: bool = False
+    ) -> collections.deque[Entry]:
         kept: collections.deque[Entry] = collections.deque()
         consumed_on: set[int | None] = set()  # connections whose frontier was passed
         for entry in reversed(self._unconfirmed):
             connection = entry.connection
-            if connection in consumed_on or (
+            if connection in consumed_on or (seeded and entry.completed) or (
                 entry.turn
                 and entry.answered
                 and connection is not None
-                and self._completed.get(connection, 0) >= entry.ordinal
+                and self._started.get(connection, 0) >= entry.ordinal
             ):
                 consumed_on.add(connection)  # the server consumes in order
                 self._confirm(entry)
@@ -468,17 +524,25 @@ class Ledger:
 
     # ----------------------------------------------------------- reconnect
 
-    def replay_plan(self, *, restored: bool = True) -> list[Entry]:
+    def replay_plan(
+        self, *, restored: bool = True, resumed_from: int | None = None, seeded: bool = False
+    ) -> list[Entry]:
         """What to send, in order, once a new connection is ready.
 
         Rule 5 (tool responses first, deduplicated), then the unconfirmed
         control messages and the media ring in their original order, then the
         commands queued while disconnected; ``restored=False`` (a fresh
-        session) applies rule 7 first.  Clears the ledger's buffers; the caller
-        marks each entry sent again.
+        session) applies rule 7 first.  ``resumed_from`` is the number of the
+        handle the session resumed from (:attr:`handles` when it was stored):
+        responses to calls issued after it are dropped (rule 5).  ``seeded``: a
+        fresh session gets the transcript as history, so what it holds (every
+        completed exchange) is not replayed either (rule 7).  Clears the
+        ledger's buffers; the caller marks each entry sent again.
         """
+        self.unknown_call_responses = []
+        self._awaiting_output.clear()
         if not restored:
-            self._unconfirmed = self._without_consumed(drop_tool_responses=True)
+            self._unconfirmed = self._without_consumed(drop_tool_responses=True, seeded=seeded)
         tool: list[Entry] = []
         rest: list[Entry] = []
         seen_calls: set[str] = set()
@@ -487,6 +551,12 @@ class Ledger:
                 ids = {r.id for r in entry.message.function_responses or () if r.id}
                 if ids and ids <= seen_calls:
                     self.stats.drop("duplicate tool response", entry)
+                    continue
+                if resumed_from is not None and any(
+                    self._call_epoch.get(call_id, -1) >= resumed_from for call_id in ids
+                ):
+                    self.stats.drop("the resumed session does not know the call", entry)
+                    self.unknown_call_responses.append(entry)
                     continue
                 seen_calls |= ids
                 tool.append(entry)

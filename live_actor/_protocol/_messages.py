@@ -68,6 +68,11 @@ class _Wire:
     _json_aliases: ClassVar[Mapping[str, str]] = {}
 
 
+def _redacted(value: object) -> str:
+    """A secret's repr: whether it is set, never what it is (resumption handles)."""
+    return "None" if value is None else "'<redacted>'"
+
+
 def replace(obj: _T, **changes: Any) -> _T:
     """``attrs.evolve`` for wire classes (typed for mypy's dataclass_transform view)."""
     result: _T = attrs.evolve(obj, **changes)  # type: ignore[misc]
@@ -252,7 +257,8 @@ class RealtimeInputConfig(_Wire):
 
 @wire
 class SessionResumptionConfig(_Wire):
-    handle: str | None = None
+    #: a resumption handle resumes the conversation: a secret, never in a repr.
+    handle: str | None = attrs.field(default=None, repr=_redacted)
     #: Vertex AI only: server reports ``lastConsumedClientMessageIndex``.
     transparent: bool | None = None
 
@@ -438,7 +444,7 @@ class GoAway(_Wire):
 
 @wire
 class SessionResumptionUpdate(_Wire):
-    new_handle: str | None = None
+    new_handle: str | None = attrs.field(default=None, repr=_redacted)
     resumable: bool | None = None
     last_consumed_client_message_index: Int64 | None = None
 

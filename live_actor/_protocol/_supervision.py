@@ -137,12 +137,12 @@ def classify_close(
     ready: bool = False,
 ) -> ExitKind:
     """Classify a WebSocket close (see the module table; ``ready``: after ``setupComplete``)."""
+    if after_go_away and code in (1000, 1001, 1006):
+        return ExitKind.PLANNED  # the connection ended as announced, however it ended
     if local:
         return ExitKind.TRANSIENT  # rule 1
     if code == 1000:
-        return ExitKind.PLANNED if after_go_away else ExitKind.NORMAL_REMOTE
-    if after_go_away and code in (1001, 1006):
-        return ExitKind.PLANNED
+        return ExitKind.NORMAL_REMOTE
     if code in _REFUSAL_CODES:
         if not ready:
             return ExitKind.FATAL

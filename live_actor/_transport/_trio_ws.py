@@ -161,11 +161,13 @@ class TrioWebsocketTransport(CloseInfo):
             return None
         text = reason.reason or ""
         # trio-websocket closes by itself with 1009 when a message exceeds our limit,
-        # with 1002 when the peer's framing is broken (no close frame of the peer
+        # with 1002/1007 when the peer's framing or text is broken (no close frame of the peer
         # was processed then: the protocol state is not REMOTE_CLOSING or CLOSED),
         # and aborts (1006) on a dead socket.
+        # wsproto's protocol errors: 1002 (broken framing), 1007 (a text frame that is
+        # not UTF-8); trio-websocket sends that close and drops the stream at once.
         local = (reason.code == 1009 and text.startswith(_TOO_BIG_PREFIX)) or (
-            reason.code == 1002
+            reason.code in (1002, 1007)
             and self._wsproto_state() in (ConnectionState.OPEN, ConnectionState.LOCAL_CLOSING)
         )
         return TransportClosed(reason.code, text, local=local)

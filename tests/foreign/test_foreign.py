@@ -83,9 +83,12 @@ def texts_of(peer: Peer) -> list[str]:
 
 
 async def echo_turns(peer: Peer) -> None:
-    """Answer every clientContent with one text turn 'echo:<text>'."""
+    """Answer every clientContent that completes a turn with one text turn 'echo:<text>'
+    (``turnComplete: false`` adds to the context without an answer, as the service does)."""
     while True:
         message = await peer.expect("clientContent", within=30)
+        if message["clientContent"].get("turnComplete", True) is False:
+            continue
         await peer.say("echo:" + client_text(message))
 
 
@@ -486,13 +489,19 @@ async def test_reconnect_without_resumption_updates_is_fresh_and_says_so(
         resumed = lifecycle[-1]
         assert resumed.state_restored is False
         assert session.resumption_handle is None
+        assert resumed.reseeded_turns == 2
         await anyio.sleep(0.3)
         # "hi" was answered (turnComplete) on the old connection; re-sending it with
-        # turnComplete into a fresh session makes the model answer it a second time.
-        assert "hi" not in texts_of(server.peers[1]), server.peers[1].frames
+        # turnComplete into a fresh session would make the model answer it a second
+        # time.  It comes back only inside the history seed (turnComplete: false).
+        seed = [m for m in server.peers[1].messages if isinstance(m, dict) and "clientContent" in m]
+        assert seed and seed[0]["clientContent"].get("turnComplete") is False
+        assert [t["role"] for t in seed[0]["clientContent"]["turns"]] == ["user", "model"]
+        assert client_text(seed[0]) == "hihello"
+        assert texts_of(server.peers[1]) == ["hihello"]
         await session.send_client_content("after")
         turn = await turn_of(session)
-        assert turn.text.endswith("echo:after")
+        assert turn.text == "echo:after"
     assert len(server.peers) == 2
     assert "handle" not in (setup_of(server.peers[1]).get("sessionResumption") or {})
 

@@ -1455,3 +1455,128 @@ async def test_close_without_the_servers_reply_does_not_claim_delivery(
     ledger = session.ledger
     assert ledger.accepted == 3
     assert ledger.unconfirmed_at_close + ledger.dropped >= 3, ledger
+
+
+# ------------------------------------------------------------ our own closes (issue 10)
+
+
+async def _write_invalid_utf8_text_frame(peer: Peer) -> None:
+    """A text frame whose payload is not UTF-8: the client's library closes with 1007."""
+    peer.ws.transport.write(b"\x81\x02\xff\xfe")
+
+
+async def test_invalid_utf8_mid_session_is_our_close_and_transient(
+    server: ForeignLiveServer,
+) -> None:
+    """Issue 10 item 1: the client's own 1007 is not the server rejecting the session."""
+
+    async def script(peer: Peer) -> None:
+        await peer.handshake()
+        if peer.index == 0:
+            await peer.send(resumable("h1"))
+            await peer.expect("clientContent")
+            await _write_invalid_utf8_text_frame(peer)
+            await asyncio.sleep(1)
+        else:
+            await echo_turns(peer)
+
+    server.script = script
+    errors: list[Exception] = []
+    async with open_on(server, on_error=errors.append) as session:
+        await session.send_client_content("hello")
+        await eventually(lambda: len(server.peers) == 2, "a resume")
+        await session.send_client_content("still here?")
+        with anyio.fail_after(5):
+            while (await session.receive_turn()).text != "echo:still here?":
+                pass
+        assert session.error is None
+    assert (await setup_sent(server, 1))["sessionResumption"]["handle"] == "h1"
+    assert not any(isinstance(e, live_actor.SetupRejectedError) for e in errors)
+
+
+async def test_invalid_utf8_during_a_resuming_setup_keeps_the_handle(
+    server: ForeignLiveServer,
+) -> None:
+    """Issue 10 item 1: during a resuming setup our own 1007 must not throw the valid
+    handle away (no fresh session replaces the conversation)."""
+
+    async def script(peer: Peer) -> None:
+        if peer.index == 0:
+            await peer.handshake()
+            await peer.send(resumable("h1"))
+            await asyncio.sleep(0.05)
+            peer.drop()
+        elif peer.index == 1:
+            await peer.recv()  # the resuming setup
+            await _write_invalid_utf8_text_frame(peer)
+            await asyncio.sleep(1)
+        else:
+            await peer.handshake()
+            await echo_turns(peer)
+
+    server.script = script
+    resumed: list[bool] = []
+    async with open_on(server, on_resumed=lambda r, *_: resumed.append(r)) as session:
+        await eventually(lambda: bool(resumed), "a resume", within=5)
+        assert resumed == [True]
+        assert session.error is None
+    assert [setup_of(peer)["sessionResumption"].get("handle") for peer in server.peers] == [
+        None,
+        "h1",
+        "h1",
+    ]
+
+
+async def test_a_message_too_big_for_the_server_is_dropped_after_one_retry(
+    server: ForeignLiveServer,
+) -> None:
+    """Issue 10 item 11: a message the server refuses with 1009 is not replayed forever."""
+
+    async def script(peer: Peer) -> None:
+        await peer.handshake()
+        await peer.send(resumable(f"h{peer.index}"))
+        while True:
+            message = await peer.expect("clientContent", within=30)
+            if client_text(message).startswith("BIG"):
+                await peer.close(1009, "Message too big")
+                return
+            await peer.say("echo:" + client_text(message))
+
+    server.script = script
+    async with open_on(server) as session:
+        big = await session.send_client_content("BIG " + "x" * 200_000, turn_complete=False)
+        await eventually(lambda: len(server.peers) == 3, "two reconnects", within=10)
+        await session.wait_ready()
+        await session.send_client_content("small")
+        with anyio.fail_after(5):
+            assert (await session.receive_turn()).text == "echo:small"
+        assert big.outcome == "dropped"
+        assert big.drop_reason is not None and "too big" in big.drop_reason
+        assert session.error is None
+    assert not any(
+        client_text(m).startswith("BIG") for m in server.peers[2].of_kind("clientContent")
+    )
+
+
+async def test_a_rejected_handle_storm_is_charged_and_ends(server: ForeignLiveServer) -> None:
+    """Issue 10 item 8: a rejected handle falling back to a fresh session is charged:
+    a server that refuses every resume and drops every fresh session cannot make the
+    client loop."""
+
+    async def script(peer: Peer) -> None:
+        setup = await peer.recv()
+        if (setup["setup"].get("sessionResumption") or {}).get("handle"):
+            await peer.close(1008, "Session resumption handle is invalid or has expired.")
+            return
+        await peer.send({"setupComplete": {}})
+        await peer.send(resumable(f"h{peer.index}"))
+        await asyncio.sleep(0.05)
+        peer.drop()
+
+    server.script = script
+    policy = live_actor.RestartPolicy(max_restarts=3, period=60, backoff_base=0.01)
+    async with open_on(server, policy=policy) as session:
+        with anyio.fail_after(10):
+            await session.wait_closed()
+        assert isinstance(session.error, live_actor.GaveUpError)
+    assert len(server.dials) <= 5  # the first, then 3 charged restarts (+ the one refused)

@@ -411,3 +411,14 @@ def test_model_output_starts_a_turn_but_a_late_transcript_does_not() -> None:
     assert not core.turns.generating
     core.receive(frame({"serverContent": {"generationComplete": True}}))
     assert core.turns.generating
+
+
+def test_the_design_notes_show_the_table_the_core_consults() -> None:
+    """docs/design.md renders _state.TRANSITIONS; this keeps the copy in step."""
+    from pathlib import Path
+
+    design = (Path(__file__).parents[2] / "docs" / "design.md").read_text()
+    rendered = design.split("<!-- state-table: begin -->\n", 1)[1].split(
+        "\n<!-- state-table: end -->", 1
+    )[0]
+    assert rendered == render_table()

@@ -46,7 +46,6 @@ def test_gemini_covers_only_what_the_order_of_events_proves() -> None:
     send(ledger, text("context before", turn_complete=False), 1, 1)
     send(ledger, text("answered"), 1, 2)
     ledger.turn_started(1)
-    ledger.turn_completed(1)
     send(ledger, text("context", turn_complete=False), 1, 3)
     send(ledger, text("in flight"), 1, 4)
     ledger.handle_received(1, None)
@@ -56,24 +55,64 @@ def test_gemini_covers_only_what_the_order_of_events_proves() -> None:
     assert ledger.stats.confirmed == 2
 
 
-def test_gemini_trigger_needs_its_own_completed_turn() -> None:
+def test_gemini_trigger_needs_its_own_started_turn() -> None:
     ledger = Ledger()
     send(ledger, text("first"), 1, 1)
     send(ledger, text("second"), 1, 2)
     ledger.turn_started(1)  # the first reply started after both were sent...
-    ledger.turn_completed(1)  # ...but only one turn completed: "second" is unproven
-    ledger.handle_received(1, None)
+    ledger.handle_received(1, None)  # ...but only one turn started: "second" is unproven
     assert texts(ledger.replay_plan()) == ["second"]
 
 
-def test_gemini_tool_response_to_an_issued_call_is_covered() -> None:
+def test_a_mid_answer_handle_covers_the_question_being_answered() -> None:
+    """Vertex issues resumable handles mid-answer: the question being answered is
+    in the state it captures (the cut answer is the cut-turn policy's business)."""
+    ledger = Ledger()
+    send(ledger, text("question"), 1, 1)
+    ledger.turn_started(1)  # the answer streams; no turnComplete yet
+    ledger.handle_received(1, None)
+    assert ledger.replay_plan() == [] and ledger.stats.confirmed == 1
+
+
+def test_a_handle_that_overtakes_the_answer_covers_nothing_of_it() -> None:
+    """The handle issued right after the previous turnComplete (dev) or 20-70 ms
+    after it (Vertex) reaches a fast client after its next question went out."""
+    ledger = Ledger()
+    send(ledger, text("one"), 1, 1)
+    ledger.turn_started(1)
+    send(ledger, text("two"), 1, 2)  # sent before the handle covering "one" arrives
+    ledger.handle_received(1, None)
+    assert texts(ledger.replay_plan()) == ["two"]
+
+
+def test_gemini_tool_response_is_covered_once_the_model_went_on() -> None:
     ledger = Ledger()
     ledger.calls_issued(1, ["c1"])
     tr = ToolResponse(function_responses=(FunctionResponse(id="c1", name="f", response={}),))
     send(ledger, text("ctx", turn_complete=False), 1, 1)
     send(ledger, tr, 1, 2)
+    ledger.handle_received(1, None)  # 3.x: a handle right after the response proves nothing
+    assert ledger.awaiting_output
+    ledger.model_output()  # the model answered with the result
     ledger.handle_received(1, None)
     assert ledger.replay_plan() == []
+
+
+def test_a_response_to_a_call_issued_after_the_resumed_handle_is_not_replayed() -> None:
+    """Ledger rule 5: the resumed session does not know calls issued after its handle."""
+    ledger = Ledger()
+    ledger.calls_issued(1, ["old"])
+    ledger.handle_received(1, None)  # handle number 1: it knows "old"
+    resumed_from = ledger.handles
+    ledger.calls_issued(1, ["new"])
+    old = ToolResponse(function_responses=(FunctionResponse(id="old", name="f", response={}),))
+    new = ToolResponse(function_responses=(FunctionResponse(id="new", name="g", response={}),))
+    send(ledger, old, 1, 1)
+    send(ledger, new, 1, 2)
+    plan = ledger.replay_plan(restored=True, resumed_from=resumed_from)
+    assert texts(plan) == ["tool:old"]
+    assert [e.message for e in ledger.unknown_call_responses] == [new]
+    assert ledger.stats.dropped_reasons == {"the resumed session does not know the call": 1}
 
 
 def test_tool_responses_go_first_and_once() -> None:
@@ -144,7 +183,6 @@ def test_fresh_session_does_not_replay_what_the_lost_one_consumed() -> None:
     send(ledger, text("answered"), 1, 2)
     ledger.turn_started(1)
     send(ledger, ToolResponse(function_responses=(FunctionResponse(id="c1", name="f"),)), 1, 3)
-    ledger.turn_completed(1)
     send(ledger, text("context", turn_complete=False), 1, 4)
     send(ledger, text("unanswered"), 1, 5)
     plan = ledger.replay_plan(restored=False)
@@ -159,7 +197,6 @@ def test_restored_session_still_replays_consumed_messages_a_handle_lacks() -> No
     ledger = Ledger()
     send(ledger, text("answered"), 1, 1)
     ledger.turn_started(1)
-    ledger.turn_completed(1)
     assert texts(ledger.replay_plan(restored=True)) == ["answered"]
 
 
@@ -168,7 +205,6 @@ def test_prune_consumed_keeps_the_ledger_bounded_without_handles() -> None:
     for i in range(1, 101):
         send(ledger, text(f"q{i}"), 1, i)
         ledger.turn_started(1)
-        ledger.turn_completed(1)
         ledger.prune_consumed()
     assert list(ledger.unconfirmed) == []
     assert ledger.stats.confirmed == 100

@@ -45,16 +45,18 @@ async def test_drop_mid_session_resumes_and_context_survives(server: FakeLiveSer
     ) as session:
         await session.send_client_content("my name is Alice")
         await session.receive_turn()
+        # The handle that holds the first turn follows its turnComplete: a drop before
+        # it replays "my name is Alice" (the resumed state lacks it) and the model
+        # answers it again.  That was the flake of issue 10 item 15: wait for it.
+        with anyio.fail_after(5):
+            while session.ledger.confirmed < 1:  # noqa: ASYNC110 - the handle's evidence
+                await anyio.sleep(0.005)
         handle = session.resumption_handle
         assert handle
         (await server.wait_for_connection()).drop()
         # sent during the gap: queued, not rejected
         await session.send_client_content("what is my name")
-        # If the drop beat the handle issued after the first turn, that turn is
-        # replayed too and its reply is interrupted by the question: skip it.
         turn = await session.receive_turn()
-        if turn.interrupted and not turn.text:
-            turn = await session.receive_turn()
         assert turn.text == "Your name is Alice."
         assert session.connection_number == 2
         assert session.status is SessionStatus.READY
@@ -194,22 +196,31 @@ async def test_temporary_sessions_do_not_restart(server: FakeLiveServer) -> None
     assert len(server.connections) == 1
 
 
-async def test_expired_handle_falls_back_to_a_fresh_session() -> None:
+async def test_expired_handle_falls_back_to_a_fresh_reseeded_session() -> None:
+    """Issue 11 item 4: the fresh session is re-seeded with the transcript, so the
+    model still knows what was said."""
     short = FakeLiveServer(chunk_delay=0, handle_ttl=0.05, close_timeout=0.5).start()
-    resumed: list[tuple[bool, int, int]] = []
+    resumed: list[live_actor.Resumed] = []
     try:
         async with open_session(
-            text_config(), api_key=API_KEY, base_url=short.url, policy=NO_JITTER,
-            on_resumed=lambda *a: resumed.append(a),
+            text_config(), api_key=API_KEY, base_url=short.url, policy=NO_JITTER
         ) as session:
             await session.send_client_content("my name is Carol")
             await session.receive_turn()
             await anyio.sleep(0.2)  # the handle expires
             (await short.wait_for_connection()).drop()
+            with anyio.fail_after(10):
+                async for event in session.events(lifecycle=True):
+                    if isinstance(event, live_actor.Resumed):
+                        resumed.append(event)
+                        break
             await session.send_client_content("what is my name")
             turn = await session.receive_turn()
-            assert "don't know" in turn.text
-        assert resumed and resumed[-1][0] is False
+            assert turn.text == "Your name is Carol."
+        assert resumed and resumed[-1].state_restored is False
+        assert resumed[-1].reseeded_turns == 2  # the user's turn and the model's
+        fresh = short.connections[-1].session
+        assert fresh.control_texts()[-1] == "what is my name"
     finally:
         short.stop()
 

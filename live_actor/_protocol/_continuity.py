@@ -1,0 +1,136 @@
+"""What a new connection sends before anything else, so the conversation goes on (pure).
+
+After a reconnect the ledger replays what the new server session lacks
+(``_ledger``).  Three things are not replays, and are decided here:
+
+1. **Re-seeding.**  A connection that starts a *fresh* session (no handle, or
+   the handle was rejected or expired) has none of the conversation: it is
+   seeded with history, the app's own (``SessionOptions(history=...)``) when
+   given, else the session's transcript (``_transcript``), in the model's seed
+   shape (``_capabilities``): plain ``clientContent`` turns with
+   ``turnComplete: false``, or the ``historyConfig.initialHistoryInClientContent``
+   seed phase ended by ``turnComplete: true`` (never answered).
+2. **A cut reply.**  The service does not continue a generation that was cut:
+   a resumed connection stays silent until new input.  When the question the
+   cut reply answered is not replayed (the resumed state holds it, or a fresh
+   session consumed it), the session asks again by policy: ``"repeat"`` sends
+   the question again as text (realtime text on models that refuse
+   ``clientContent`` mid-session; a prompt to continue when the question was
+   speech without a transcript), ``"continue"`` asks the model to go on,
+   ``"none"`` sends nothing.  A reply the model began on its own (proactive
+   audio) answered no question: ``"repeat"`` sends nothing for it.
+3. **Tool results the new session cannot take.**  A response to a call
+   issued after the handle the session resumed from is unknown there (the
+   service ignores it, ledger rule 9): the question is asked again and the tool
+   may run again, except a tool declared not idempotent, whose earlier result
+   is given to the model as text with the re-asked question.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Final, Literal
+
+import attrs
+import orjson
+
+from ._capabilities import ModelCapabilities
+from ._ledger import Entry
+from ._messages import (
+    ClientContent,
+    ClientMessage,
+    Content,
+    FunctionResponse,
+    Part,
+    RealtimeInput,
+)
+
+__all__ = ["CONTINUE_PROMPT", "CutTurn", "reask_messages", "seed_message", "tool_note"]
+
+CutTurnPolicy = Literal["repeat", "continue", "none"]
+
+#: What ``"continue"`` says (and ``"repeat"`` when the question is not known as text).
+CONTINUE_PROMPT: Final = "Your last answer was cut off. Please continue where you stopped."
+
+
+@attrs.frozen
+class CutTurn:
+    """A reply cut by a lost connection: what it answered."""
+
+    #: the turn-triggering message the cut reply answered (``None``: speech).
+    trigger: Entry | None
+    #: what the user said before it, as text (for a re-ask; may be empty).
+    question: str
+    #: the reply answered the user (a message or speech), not the model's own initiative.
+    prompted: bool = True
+
+
+def seed_message(turns: Sequence[Content], caps: ModelCapabilities) -> ClientContent:
+    """Rule 1: the history turns as one seed message in the model's shape."""
+    return ClientContent(turns=tuple(turns), turn_complete=caps.seed == "initial_history")
+
+
+def tool_note(response: FunctionResponse) -> str:
+    """Rule 3: an earlier result of a tool that must not run twice, as text."""
+    try:
+        result = orjson.dumps(response.response).decode()
+    except TypeError:
+        result = repr(response.response)
+    return (
+        f"(The function {response.name} was already called for this request and returned"
+        f" {result}; use that result and do not call it again.)"
+    )
+
+
+def _as_text_message(text: str, caps: ModelCapabilities) -> ClientMessage:
+    if caps.mid_session_client_content:
+        return ClientContent(
+            turns=(Content(role="user", parts=(Part(text=text),)),), turn_complete=True
+        )
+    return RealtimeInput(text=text)
+
+
+def reask_messages(
+    cut: CutTurn | None,
+    *,
+    policy: CutTurnPolicy,
+    caps: ModelCapabilities,
+    replayed: Iterable[Entry],
+    notes: Sequence[str] = (),
+) -> list[ClientMessage]:
+    """Rules 2 and 3: what to send after the replay so no question stays unanswered."""
+    if cut is None and not notes:
+        return []
+    replayed_seqs = {entry.seq for entry in replayed}
+    if cut is not None and cut.trigger is not None and cut.trigger.seq in replayed_seqs:
+        return []  # the replay asks it again already
+    if policy == "none":
+        return []
+    question = ""
+    trigger = cut.trigger if cut is not None else None
+    if policy == "repeat":
+        message = trigger.message if trigger is not None else None
+        if isinstance(message, RealtimeInput) and message.text:
+            question = message.text
+        elif (
+            isinstance(message, ClientContent)
+            and caps.mid_session_client_content
+            and not notes
+        ):
+            return [message]  # the very same turns
+        elif isinstance(message, ClientContent):
+            question = " ".join(
+                part.text
+                for turn in message.turns or ()
+                if turn.role != "model"
+                for part in turn.parts or ()
+                if part.text
+            )
+        if not question and cut is not None:
+            question = cut.question
+        if not question and cut is not None and cut.prompted:
+            question = CONTINUE_PROMPT
+    elif cut is not None:  # "continue"
+        question = CONTINUE_PROMPT
+    text = " ".join(piece for piece in (question, *notes) if piece)
+    return [_as_text_message(text, caps)] if text else []
