@@ -9,6 +9,7 @@ import attrs
 
 from .._protocol._ledger import MediaPolicy
 from .._protocol._messages import Content
+from .._telemetry import TelemetryOption, check_option
 from .._transport import Connector, TransportOptions
 from .._validators import at_least, callable_or_none, instance_of, one_of
 
@@ -57,6 +58,8 @@ class SessionOptions:
       :class:`~live_actor.transports.Connector` (default: the running event
       loop's, trio-websocket under trio and ``websockets`` under asyncio;
       :class:`~live_actor.transports.MemoryConnector` dials in memory).
+    * ``telemetry``: record OpenTelemetry metrics and spans (with the ``otel``
+      extra): ``True``, ``False``, or ``live_actor.telemetry.Providers(...)``.
     """
 
     transport: TransportOptions = attrs.field(
@@ -85,3 +88,4 @@ class SessionOptions:
     history: Callable[[], Sequence[Content]] | None = attrs.field(
         default=None, repr=False, validator=callable_or_none
     )
+    telemetry: TelemetryOption = attrs.field(default=True, validator=check_option)
