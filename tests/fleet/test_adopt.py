@@ -1,0 +1,72 @@
+"""Adoption in one process: two supervisors share a store (MemoryStore and a real Redis)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+import anyio
+import pytest
+
+import live_actor
+from live_actor import LiveConfig, Supervisor
+from live_actor.stores import MemoryStore, RedisStore, SessionStore
+from live_actor.testing import FakeLiveServer
+
+from ._redis import RedisServer
+from .conftest import API_KEY, MODEL
+
+
+def config(server: FakeLiveServer) -> LiveConfig:
+    return LiveConfig(
+        model=MODEL,
+        base_url=server.url,
+        generation_config={"response_modalities": ["TEXT"]},
+        session_resumption=True,
+    )
+
+
+@pytest.fixture(params=["memory", "redis"])
+def make_store(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Callable[[], SessionStore]:
+    if request.param == "memory":
+        shared = MemoryStore(lease_ttl=1.0)
+        return lambda: shared
+    redis: RedisServer = request.getfixturevalue("redis_server")
+    key = live_actor.stores.generate_key()
+    return lambda: RedisStore(redis.url, key=key, lease_ttl=1.0, write_timeout=0.3)
+
+
+@asynccontextmanager
+async def worker(store: SessionStore, name: str) -> AsyncIterator[Supervisor]:
+    async with Supervisor(store=store, worker_id=name) as sup:
+        yield sup
+    await store.aclose()
+
+
+async def test_a_drained_session_is_adopted_with_its_context(
+    anyio_backend: str, server: FakeLiveServer, make_store: Callable[[], SessionStore]
+) -> None:
+    with anyio.fail_after(30):
+        async with worker(make_store(), "a") as a, worker(make_store(), "b") as b:
+            handle = await a.start_session(config(server), api_key=API_KEY, session_id="call-42")
+            await handle.connect()
+            await handle.send_client_content("my name is Ada")
+            assert "Ada" in (await handle.receive_turn()).text
+            assert await b.orphans() == []
+            assert await a.drain(within=5) == 1
+            assert handle.status is live_actor.SessionStatus.CLOSED
+            assert handle.close_code == 1001
+            assert await b.orphans() == ["call-42"]
+            adopted = await b.adopt("call-42", api_key=API_KEY)
+            await adopted.wait_ready()
+            await adopted.send_client_content("what is my name?")
+            assert (await adopted.receive_turn()).text == "Your name is Ada."
+            assert adopted.session_id == "call-42"
+            assert len(server.sessions) == 1  # resumed, not re-seeded
+            assert server.sessions[0].control_texts() == ["my name is Ada", "what is my name?"]
+            await adopted.close()
+            assert await b.orphans() == []
+            with pytest.raises(live_actor.stores.SessionNotFoundError):
+                await b.store.load("call-42")  # the conversation ended: its record too
