@@ -47,7 +47,9 @@ from ._callbacks import (
 )
 from ._config import LiveConfig
 from ._errors import LiveError
+from ._protocol._snapshot import CoreSnapshot
 from ._store._api import (
+    Lease,
     SessionNotFoundError,
     SessionOwnedError,
     SessionStore,
@@ -63,10 +65,10 @@ if TYPE_CHECKING:
 __all__ = [
     "CallbackArgs",
     "adopt_actor",
+    "create_record",
     "default_worker_id",
     "drain",
     "run_adopter",
-    "store_actor",
 ]
 
 
@@ -92,15 +94,16 @@ def default_worker_id() -> str:
     return f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
 
 
-async def store_actor(store: SessionStore, keeper: LeaseKeeper, actor: SessionActor) -> None:
-    """A new session: its record is created (owned here) before it dials."""
-    lease = await store.create(
-        actor.session_id,
+async def create_record(
+    store: SessionStore, keeper: LeaseKeeper, session_id: str, config: LiveConfig
+) -> Lease:
+    """A new session's record, owned here, created before its actor exists."""
+    return await store.create(
+        session_id,
         keeper.worker,
-        config=encode_config(actor.config),
-        state=encode_state(actor.core.snapshot()),
+        config=encode_config(config),
+        state=encode_state(CoreSnapshot()),
     )
-    actor.persist = Persistence(actor, store, lease, keeper)
 
 
 async def adopt_actor(

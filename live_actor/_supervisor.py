@@ -18,6 +18,7 @@ a typed error on its handle instead.
 from __future__ import annotations
 
 import functools
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from types import TracebackType
@@ -30,6 +31,7 @@ import attrs
 from . import _fleet, _log
 from ._actor import SessionActor, SessionOptions
 from ._actor._options import Connector
+from ._actor._persist import Persistence
 from ._auth import ApiKey, CredentialsSource, api_key_from_env
 from ._callbacks import (
     Callbacks,
@@ -259,6 +261,11 @@ class Supervisor:
         chosen_options = options or self.options
         if connector is not None:
             chosen_options = attrs.evolve(chosen_options, connector=connector)
+        lease = None
+        if self.store is not None:  # the record first: the id may be taken
+            assert self._keeper is not None
+            session_id = session_id or uuid.uuid4().hex[:12]
+            lease = await _fleet.create_record(self.store, self._keeper, session_id, config)
         actor = SessionActor(
             config,
             source,
@@ -267,9 +274,9 @@ class Supervisor:
             options=chosen_options,
             session_id=session_id,
         )
-        if self.store is not None:
-            assert self._keeper is not None
-            await _fleet.store_actor(self.store, self._keeper, actor)
+        if lease is not None:
+            assert self.store is not None and self._keeper is not None
+            actor.persist = Persistence(actor, self.store, lease, self._keeper)
         return await self._run(actor)
 
     async def _run(self, actor: SessionActor) -> SessionHandle:
