@@ -100,10 +100,12 @@ def decode_snapshot(
     """The snapshot a record holds.
 
     An entry whose frame is stored but that the state does not know was
-    accepted after the last state write: it is restored as never sent (sent
-    for the first time by the adopter), in ledger order.
+    accepted after the last state write: it may have gone out on the last
+    connection, so it is restored as sent there (replayed by the adopter), in
+    ledger order.
     """
     obj = _load(state)
+    last = obj["connection_number"] or None
     records: dict[int, EntryRecord] = {}
     for values in obj["entries"]:
         fields = dict(zip(_ENTRY_FIELDS, values, strict=True))
@@ -115,7 +117,11 @@ def decode_snapshot(
             text = frame.decode()
             message = decode_client_message(text)
             records[seq] = EntryRecord(
-                seq=seq, frame=text, media=is_media(message), turn=triggers_turn(message)
+                seq=seq,
+                frame=text,
+                media=is_media(message),
+                turn=triggers_turn(message),
+                connection=last,
             )
     turns = _load(transcript)["turns"] if transcript else []
     cut, cut_trigger, cut_question, cut_prompted = obj["cut"]

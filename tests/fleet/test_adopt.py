@@ -70,3 +70,35 @@ async def test_a_drained_session_is_adopted_with_its_context(
             assert await b.orphans() == []
             with pytest.raises(live_actor.stores.SessionNotFoundError):
                 await b.store.load("call-42")  # the conversation ended: its record too
+
+
+async def test_an_adopter_whose_handle_expired_reseeds_from_the_stored_transcript(
+    anyio_backend: str,
+) -> None:
+    store = MemoryStore(lease_ttl=1.0)
+    with anyio.fail_after(30):
+        async with (
+            FakeLiveServer(chunk_delay=0, handle_ttl=0.2) as server,
+            worker(store, "a") as a,
+            worker(store, "b") as b,
+        ):
+                handle = await a.start_session(config(server), api_key=API_KEY, session_id="c")
+                await handle.connect()
+                await handle.send_client_content("my name is Ada")
+                await handle.receive_turn()
+                await a.drain(within=5)
+                await anyio.sleep(0.4)  # every handle of the conversation expires
+                adopted = await b.adopt("c", api_key=API_KEY)
+                events = adopted.events(lifecycle=True)
+                await adopted.wait_ready()
+                resumed = None
+                while resumed is None:
+                    event = await events.__anext__()
+                    if isinstance(event, live_actor.Resumed):
+                        resumed = event
+                assert not resumed.state_restored
+                assert resumed.reseeded_turns == 2  # the question and its answer
+                assert len(server.sessions) == 2  # a fresh server session
+                await adopted.send_client_content("what is my name?")
+                assert (await adopted.receive_turn()).text == "Your name is Ada."
+                await adopted.close()

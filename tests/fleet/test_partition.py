@@ -19,6 +19,7 @@ from live_actor import LiveConfig, RestartPolicy, SessionStatus, Supervisor
 from live_actor.stores import LeaseLostError, MemoryStore, SessionOwnedError
 from live_actor.testing import FakeLiveServer
 
+from ._poll import poll_until
 from .conftest import API_KEY, MODEL
 
 FAST = RestartPolicy(backoff_base=0.05, backoff_max=0.2, max_restarts=50)
@@ -46,31 +47,35 @@ async def test_a_partitioned_worker_stops_driving_once_its_session_was_adopted(
             await handle.connect()
             await handle.send_client_content("my name is Ada")
             await handle.receive_turn()
-            with anyio.fail_after(5):  # the handle that covers it is stored, the entry pruned
-                while (await store.load("call-7")).entries:
-                    await anyio.sleep(0.01)
+            async def covered() -> bool:  # the handle that covers it is stored, the entry pruned
+                return not (await store.load("call-7")).entries
+
+            async def orphaned() -> bool:  # A's lease expired
+                return await b.orphans() == ["call-7"]
+
+            with anyio.fail_after(5):
+                await poll_until(covered)
 
             store.set_reachable("a", False)  # a partition: A still reaches the Live API
             await handle.send_client_content("my city is Paris")  # does not wait for the store
             assert "Paris" in (await handle.receive_turn()).text  # the call goes on
 
             with anyio.fail_after(5):
-                while await b.orphans() != ["call-7"]:  # A's lease expired
-                    await anyio.sleep(0.05)
+                await poll_until(orphaned)
             adopted = await b.adopt("call-7", api_key=API_KEY)
 
             async def watch() -> None:
                 nonlocal both_ready
                 while True:
-                    if handle.status is SessionStatus.READY and adopted.status is SessionStatus.READY:
-                        both_ready += 1
+                    ready = (handle.status, adopted.status)
+                    both_ready += ready == (SessionStatus.READY, SessionStatus.READY)
                     await anyio.sleep(0.001)
 
             async with anyio.create_task_group() as tg:
                 tg.start_soon(watch)
                 # The service refuses B's resume while A's socket is open: B retries.
                 await server.wait_for(
-                    lambda: any(c.close_code == 1011 and c.session is None for c in server.connections)
+                    lambda: any(c.close_code == 1011 and not c.session for c in server.connections)
                     or None
                 )
                 assert handle.status is SessionStatus.READY

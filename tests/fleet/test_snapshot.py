@@ -108,7 +108,10 @@ def test_a_fresh_adopter_is_seeded_from_the_stored_transcript() -> None:
     core.send(text("my name is Ada"))
     answer(core, "Got it, your name is Ada.", handle="h1")
     snapshot = core.snapshot()
-    assert snapshot.transcript == (("user", "my name is Ada"), ("model", "Got it, your name is Ada."))
+    assert snapshot.transcript == (
+        ("user", "my name is Ada"),
+        ("model", "Got it, your name is Ada."),
+    )
     other = SessionCore()
     other.restore(snapshot)
     other.forget_handle()  # the handle expired meanwhile
