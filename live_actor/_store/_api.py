@@ -151,8 +151,11 @@ class SessionStore(Protocol):
     #: write the media ring every this many seconds (``None``: never; see fleet docs).
     media_flush_interval: float | None
 
-    async def heartbeat(self, worker: str, *, first: bool = False) -> frozenset[str]:
-        """Renew ``worker``'s lease; return the ids of sessions it no longer owns.
+    async def heartbeat(
+        self, worker: str, owned: Collection[str] = (), *, first: bool = False
+    ) -> frozenset[str]:
+        """Renew ``worker``'s lease; return those of ``owned`` (the sessions it
+        drives) that it no longer owns: adopted elsewhere, ended, deleted, expired.
 
         ``first``: a new process with this worker id: sessions still recorded
         under the id (a previous process's) are released for adoption.

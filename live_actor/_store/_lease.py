@@ -81,7 +81,7 @@ class LeaseKeeper:
         sent = anyio.current_time()
         self.heartbeats += 1
         try:
-            lost = await self.store.heartbeat(self.worker, first=first)
+            lost = await self.store.heartbeat(self.worker, list(self._on_lost), first=first)
         except StoreError as exc:
             self.failures += 1
             if raise_errors:

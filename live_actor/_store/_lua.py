@@ -29,7 +29,8 @@ local function now_ms()
 end
 """
 
-# ARGV: prefix, worker, ttl_ms, first ("1": release what a previous process left)
+# ARGV: prefix, worker, ttl_ms, first ("1": release what a previous process left),
+#       then the ids of the sessions the worker drives
 HEARTBEAT: Final = (
     _NOW
     + """
@@ -37,19 +38,21 @@ local p, w, ttl = ARGV[1], ARGV[2], tonumber(ARGV[3])
 redis.call('SET', p .. ':w:' .. w, '1', 'PX', ttl)
 redis.call('ZADD', p .. ':workers', now_ms() + ttl, w)
 local mine = p .. ':ws:' .. w
-local lost = {}
-for _, id in ipairs(redis.call('SMEMBERS', mine)) do
-  local s = p .. ':s:' .. id
-  local owner = redis.call('HGET', s, 'owner')
-  if ARGV[4] == '1' and owner == w then
-    redis.call('HSET', s, 'owner', '')
-    redis.call('HINCRBY', s, 'token', 1)
-    redis.call('SADD', p .. ':released', id)
-    owner = ''
+if ARGV[4] == '1' then
+  for _, id in ipairs(redis.call('SMEMBERS', mine)) do
+    local s = p .. ':s:' .. id
+    if redis.call('HGET', s, 'owner') == w then
+      redis.call('HSET', s, 'owner', '')
+      redis.call('HINCRBY', s, 'token', 1)
+      redis.call('SADD', p .. ':released', id)
+    end
   end
-  if owner ~= w then
-    redis.call('SREM', mine, id)
-    table.insert(lost, id)
+  redis.call('DEL', mine)
+end
+local lost = {}
+for i = 5, #ARGV do
+  if redis.call('HGET', p .. ':s:' .. ARGV[i], 'owner') ~= w then
+    table.insert(lost, ARGV[i])
   end
 end
 return lost

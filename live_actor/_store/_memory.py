@@ -13,7 +13,7 @@ store, for tests.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 import anyio.lowlevel
 import attrs
@@ -113,20 +113,22 @@ class MemoryStore:
 
     # ------------------------------------------------------------------ leases
 
-    async def heartbeat(self, worker: str, *, first: bool = False) -> frozenset[str]:
+    async def heartbeat(
+        self, worker: str, owned: Collection[str] = (), *, first: bool = False
+    ) -> frozenset[str]:
         now = await self._enter(worker)
         self._workers[worker] = now + self.lease_ttl
-        owned = self._owned.setdefault(worker, set())
-        lost = set()
-        for session_id in list(owned):
-            record = self._records.get(session_id)
-            if first and record is not None and record.owner == worker:
-                record.owner = None  # a previous process's: released for adoption
-                record.token += 1
-            if record is None or record.owner != worker:
-                owned.discard(session_id)
-                lost.add(session_id)
-        return frozenset(lost)
+        if first:  # a previous process's sessions: released for adoption
+            for session_id in list(self._owned.pop(worker, set())):
+                record = self._records.get(session_id)
+                if record is not None and record.owner == worker:
+                    record.owner = None
+                    record.token += 1
+        return frozenset(
+            session_id
+            for session_id in owned
+            if (record := self._records.get(session_id)) is None or record.owner != worker
+        )
 
     def _own(self, session_id: str, worker: str | None, previous: str | None) -> None:
         if previous is not None:

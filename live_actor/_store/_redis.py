@@ -16,7 +16,7 @@ URL's password is never shown (``repr``, errors).
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any, Final
 from urllib.parse import urlsplit, urlunsplit
 
@@ -193,11 +193,12 @@ class RedisStore:
 
     # ------------------------------------------------------------------ leases
 
-    async def heartbeat(self, worker: str, *, first: bool = False) -> frozenset[str]:
+    async def heartbeat(
+        self, worker: str, owned: Collection[str] = (), *, first: bool = False
+    ) -> frozenset[str]:
         ttl_ms = int(self.lease_ttl * 1000)
-        reply = await self._call(
-            "heartbeat", [self._prefix, worker, ttl_ms, "1" if first else "0"], self.write_timeout
-        )
+        args: list[_Arg] = [self._prefix, worker, ttl_ms, "1" if first else "0", *owned]
+        reply = await self._call("heartbeat", args, self.write_timeout)
         return frozenset(_text(item) for item in reply)
 
     async def create(self, session_id: str, worker: str, *, config: bytes, state: bytes) -> Lease:
