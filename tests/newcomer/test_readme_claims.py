@@ -1339,7 +1339,19 @@ README_EVENTS = {
         "gave_up",
         "shutdown",
     ]
-} | {f"live_actor.transport.{name}" for name in ["reader_crashed", "compression_unsupported"]}
+} | {f"live_actor.transport.{name}" for name in ["reader_crashed", "compression_unsupported"]} | {
+    f"live_actor.store.{name}"
+    for name in [
+        "unavailable",
+        "recovered",
+        "error",
+        "lease_lost",
+        "adopted",
+        "adopt_failed",
+        "drain",
+        "handed_over",
+    ]
+}
 
 
 def test_readme_event_names_are_the_stable_list() -> None:
