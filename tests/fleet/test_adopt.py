@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 import anyio
 import pytest
+from structlog.testing import capture_logs
 
 import live_actor
 from live_actor import LiveConfig, Supervisor
@@ -102,3 +103,22 @@ async def test_an_adopter_whose_handle_expired_reseeds_from_the_stored_transcrip
                 await adopted.send_client_content("what is my name?")
                 assert (await adopted.receive_turn()).text == "Your name is Ada."
                 await adopted.close()
+
+
+async def test_open_session_with_a_store_keeps_the_record_while_open_and_never_logs_secrets(
+    anyio_backend: str, server: FakeLiveServer
+) -> None:
+    store = MemoryStore()
+    with anyio.fail_after(20), capture_logs() as logs:
+        async with live_actor.open_session(
+            config(server), api_key=API_KEY, store=store, session_id="call-1"
+        ) as handle:
+            await handle.send_client_content("my name is Ada")
+            await handle.receive_turn()
+            record = await store.load("call-1")
+            assert record.owner is not None
+            handle_secret = handle.resumption_handle
+        with pytest.raises(live_actor.stores.SessionNotFoundError):
+            await store.load("call-1")  # closed: the conversation's record is gone
+    assert handle_secret
+    assert handle_secret not in repr(logs) and API_KEY not in repr(logs)
