@@ -676,3 +676,17 @@ class LiveConfig:
     def evolve(self, **changes: Any) -> LiveConfig:
         """A copy with ``changes`` applied; converters and validation run again."""
         return attrs.evolve(self, **changes)
+
+    @classmethod
+    def from_genai(cls, model: str, config: Any = None, **live_config: Any) -> LiveConfig:
+        """A ``LiveConfig`` from google-genai's ``LiveConnectConfig``.
+
+        ``config`` is a ``google.genai.types.LiveConnectConfig``, its ``model_dump()``
+        dict (flat keys such as ``response_modalities``), or ``None``; keyword
+        arguments add live_actor's own fields (``auth``, ``project_id``,
+        ``location``, ``base_url``...).  google-genai stays an optional import.
+        Fields without a Live setup meaning raise :class:`ConfigError` naming them.
+        """
+        from ._genai import live_config_from_genai  # imports this module
+
+        return live_config_from_genai(model, config, **live_config)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import AsyncIterator, Mapping, Sequence
-from typing import Any, Literal, overload
+from typing import Any, Literal, Protocol, overload
 
 from . import _genai
 from ._actor import SessionActor
@@ -47,6 +47,12 @@ from ._turn import Turn, ends_turn, is_cut_boundary
 __all__ = ["Receipt", "SessionHandle", "Turn"]
 
 AUDIO_MIME = "audio/pcm;rate=16000"
+
+
+class GenaiModel(Protocol):
+    """A google-genai ``types`` object (a pydantic model): senders convert them."""
+
+    def model_dump(self, *args: Any, **kwargs: Any) -> dict[str, Any]: ...
 
 
 class Receipt:
@@ -244,7 +250,11 @@ class SessionHandle:
 
     async def send_client_content(
         self,
-        content: str | Content | Mapping[str, Any] | Sequence[Content | Mapping[str, Any] | str],
+        content: str
+        | Content
+        | Mapping[str, Any]
+        | GenaiModel
+        | Sequence[Content | Mapping[str, Any] | str | GenaiModel],
         *,
         turn_complete: bool = True,
     ) -> Receipt:
@@ -277,13 +287,13 @@ class SessionHandle:
     async def send_realtime_input(
         self,
         *,
-        audio: bytes | Blob | Mapping[str, Any] | None = None,
-        video: bytes | Blob | Mapping[str, Any] | None = None,
+        audio: bytes | Blob | Mapping[str, Any] | GenaiModel | None = None,
+        video: bytes | Blob | Mapping[str, Any] | GenaiModel | None = None,
         text: str | None = None,
         activity_start: bool = False,
         activity_end: bool = False,
         audio_stream_end: bool = False,
-        media_chunks: Sequence[Blob | Mapping[str, Any]] | None = None,
+        media_chunks: Sequence[Blob | Mapping[str, Any] | GenaiModel] | None = None,
     ) -> Receipt:
         """Stream realtime input; exactly one argument per call.
 
@@ -341,7 +351,8 @@ class SessionHandle:
         self,
         responses: FunctionResponse
         | Mapping[str, Any]
-        | Sequence[FunctionResponse | Mapping[str, Any]],
+        | GenaiModel
+        | Sequence[FunctionResponse | Mapping[str, Any] | GenaiModel],
         *,
         scheduling: FunctionResponseScheduling | str | None = None,
     ) -> Receipt:
@@ -357,8 +368,13 @@ class SessionHandle:
             responses = _genai.function_responses_from_genai(responses)
         if isinstance(responses, FunctionResponse | Mapping):
             items: Sequence[Any] = [responses]
-        else:
+        elif isinstance(responses, Sequence):
             items = list(responses)
+        else:
+            raise LocalProtocolError(
+                "send_tool_response takes a FunctionResponse, a dict or a list of them, "
+                f"got {type(responses).__name__}"
+            )
         converted = []
         for item in items:
             response = (
@@ -374,7 +390,7 @@ class SessionHandle:
     async def send_context_update(
         self,
         *,
-        system_instruction: str | Content | Mapping[str, Any] | None = None,
+        system_instruction: str | Content | Mapping[str, Any] | GenaiModel | None = None,
         tools: Sequence[Tool | Mapping[str, Any]] | None = None,
     ) -> Receipt:
         """Replace the system instruction and/or the tools mid-session (``[]`` clears tools)."""

@@ -10,6 +10,7 @@ import attrs
 from .._errors import ConfigError
 from .._protocol._ledger import MediaPolicy
 from .._protocol._messages import Content
+from .._telemetry import TelemetryOption, check_option
 from .._transport import Connector, TransportOptions
 
 __all__ = ["Connector", "CutTurnPolicy", "SessionOptions"]
@@ -65,6 +66,8 @@ class SessionOptions:
       :class:`~live_actor.transports.Connector` (default: the running event
       loop's, trio-websocket under trio and ``websockets`` under asyncio;
       :class:`~live_actor.transports.MemoryConnector` dials in memory).
+    * ``telemetry``: record OpenTelemetry metrics and spans (with the ``otel``
+      extra): ``True``, ``False``, or ``live_actor.telemetry.Providers(...)``.
     """
 
     transport: TransportOptions = attrs.field(factory=TransportOptions)
@@ -83,6 +86,7 @@ class SessionOptions:
     non_idempotent_tools: frozenset[str] = attrs.field(default=frozenset(), converter=frozenset)
     transcript_bytes: int = 64 * 1024
     history: Callable[[], Sequence[Content]] | None = attrs.field(default=None, repr=False)
+    telemetry: TelemetryOption = attrs.field(default=True, validator=check_option)
 
     def __attrs_post_init__(self) -> None:
         if not isinstance(self.transport, TransportOptions):

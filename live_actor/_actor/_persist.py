@@ -39,7 +39,7 @@ import attrs
 
 from .._errors import GaveUpError, LiveError
 from .._protocol._codec import encode_client_message
-from .._protocol._ledger import Entry
+from .._protocol._ledger import Entry, SendOutcome
 from .._protocol._snapshot import CoreSnapshot, EntryRecord
 from .._store._api import (
     Lease,
@@ -80,6 +80,9 @@ class Persistence:
         self.keeper = keeper
         #: ledger ids whose frames the store holds (acknowledged).
         self._stored: set[int] = set(stored)
+        #: entries written by the control path and not yet dispatched (so not yet in
+        #: the ledger's view): a write-behind snapshot must not drop their frames.
+        self._accepted: dict[int, Entry] = {}
         self._transcript_revision = actor.core.transcript.revision
         self._lock = anyio.Lock()
         self._dirty = anyio.Event()
@@ -125,6 +128,7 @@ class Persistence:
             self.changed()
         else:
             self._stored.add(entry.seq)
+            self._accepted[entry.seq] = entry
             self.control_writes += 1
             self.control_seconds += anyio.current_time() - started
         await anyio.lowlevel.checkpoint_if_cancelled()
@@ -179,7 +183,11 @@ class Persistence:
                 snapshot = _with_media(snapshot, self._media_records)
             frames = {record.seq: record.frame for record in snapshot.entries}
             put = {seq: frame.encode() for seq, frame in frames.items() if seq not in self._stored}
-            drop = self._stored - frames.keys()
+            # Accepted, not yet dispatched: still on its way to the ledger (rule 1).
+            for seq, entry in list(self._accepted.items()):
+                if entry.outcome is not SendOutcome.ACCEPTED:
+                    del self._accepted[seq]
+            drop = self._stored - frames.keys() - self._accepted.keys()
             revision = core.transcript.revision
             transcript = None
             if revision != self._transcript_revision:

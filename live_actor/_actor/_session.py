@@ -27,7 +27,7 @@ import anyio
 import anyio.abc
 import attrs
 
-from .. import _log
+from .. import _log, _telemetry
 from .._auth import CredentialsSource
 from .._callbacks import Callbacks
 from .._config import LiveConfig
@@ -107,7 +107,13 @@ class SessionActor:
             transcript_bytes=options.transcript_bytes,
         )
         self.observer = Observer(
-            _log.get_logger().bind(session_id=self.session_id, model=config.model)
+            _log.get_logger().bind(session_id=self.session_id, model=config.model),
+            _telemetry.for_session(
+                model=config.model,
+                auth=config.auth,
+                session_id=self.session_id,
+                option=options.telemetry,
+            ),
         )
         self.pipe = CommandPipe(self.core, options.command_buffer, self.closed_error)
         self.delivery = Delivery(
@@ -122,6 +128,7 @@ class SessionActor:
             send=self.send_message,
             report=self.delivery.error,
             timeout=options.tool_timeout,
+            telemetry=self.observer.telemetry,
         )
         self.budget = RestartBudget.for_policy(self.policy, random.random)
         self.restarts = 0

@@ -28,7 +28,7 @@ After a reconnect the ledger replays what the new server session lacks
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Final, Literal
 
 import attrs
@@ -41,11 +41,21 @@ from ._messages import (
     ClientMessage,
     Content,
     FunctionResponse,
+    HistoryConfig,
     Part,
     RealtimeInput,
+    Setup,
+    replace,
 )
 
-__all__ = ["CONTINUE_PROMPT", "CutTurn", "reask_messages", "seed_message", "tool_note"]
+__all__ = [
+    "CONTINUE_PROMPT",
+    "CutTurn",
+    "complete_setup",
+    "reask_messages",
+    "seed_message",
+    "tool_note",
+]
 
 CutTurnPolicy = Literal["repeat", "continue", "none"]
 
@@ -134,3 +144,38 @@ def reask_messages(
         question = CONTINUE_PROMPT
     text = " ".join(piece for piece in (question, *notes) if piece)
     return [_as_text_message(text, caps)] if text else []
+
+
+def complete_setup(
+    setup: Setup,
+    *,
+    resumption_handle: str | None,
+    seed_phase: bool,
+    consent_signature: Mapping[str, object] | None,
+) -> Setup:
+    """The app's setup, completed for one connection: the session's resumption handle
+    (never the config's once the session has one of its own, or had it rejected),
+    the history seed phase of a fresh session that will be re-seeded (rule 1), and a
+    replicated voice's consent signature, which every later setup must carry."""
+    resumption = setup.session_resumption
+    if resumption is not None and resumption.handle != resumption_handle:
+        setup = replace(setup, session_resumption=replace(resumption, handle=resumption_handle))
+    if seed_phase:
+        setup = replace(setup, history_config=HistoryConfig(initial_history_in_client_content=True))
+    if consent_signature is not None:
+        setup = _with_consent_signature(setup, consent_signature)
+    return setup
+
+
+def _with_consent_signature(setup: Setup, signature: Mapping[str, object]) -> Setup:
+    """A replicated voice's consent signature goes back in every later setup."""
+    generation = setup.generation_config
+    speech = generation.speech_config if generation is not None else None
+    voice = speech.voice_config if speech is not None else None
+    replicated = voice.replicated_voice_config if voice is not None else None
+    if generation is None or speech is None or voice is None or replicated is None:
+        return setup
+    replicated = {**replicated, "voiceConsentSignature": dict(signature)}
+    voice = replace(voice, replicated_voice_config=replicated)
+    speech = replace(speech, voice_config=voice)
+    return replace(setup, generation_config=replace(generation, speech_config=speech))

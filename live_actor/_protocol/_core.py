@@ -55,7 +55,14 @@ from .._errors import LocalProtocolError, RemoteProtocolError, SessionClosedErro
 from . import _snapshot
 from ._capabilities import ModelCapabilities
 from ._codec import decode_server_message, encode_client_message, media_input
-from ._continuity import CutTurn, CutTurnPolicy, reask_messages, seed_message, tool_note
+from ._continuity import (
+    CutTurn,
+    CutTurnPolicy,
+    complete_setup,
+    reask_messages,
+    seed_message,
+    tool_note,
+)
 from ._enums import VadSignalType, VoiceActivityType
 from ._events import (
     CoreEvent,
@@ -76,14 +83,12 @@ from ._messages import (
     ClientMessage,
     Content,
     FunctionCall,
-    HistoryConfig,
-    RealtimeInput,
     ServerMessage,
     Setup,
     ToolResponse,
     UsageMetadata,
-    replace,
 )
+from ._refusals import check_message
 from ._snapshot import CoreSnapshot
 from ._state import ACCEPTING, RECEIVING, TRANSITIONS, Input, SessionStatus
 from ._transcript import DEFAULT_TRANSCRIPT_BYTES, Transcript
@@ -232,28 +237,16 @@ class SessionCore:
             and self.connection_number > 1
             and (app_history or len(self.transcript) > 0)
         )
-        setup = self._complete_setup(setup, fresh=fresh, seeding=seeding)
+        setup = complete_setup(
+            setup,
+            resumption_handle=None if fresh else self.resumption_handle,
+            seed_phase=seeding and self.capabilities.seed == "initial_history",
+            consent_signature=self.voice_consent_signature,
+        )
         resumption = setup.session_resumption
         self.resuming = resumption is not None and bool(resumption.handle)
         self._resumed_from = self._handle_number if self.resuming else None
         return encode_client_message(setup)
-
-    def _complete_setup(self, setup: Setup, *, fresh: bool, seeding: bool) -> Setup:
-        resumption = setup.session_resumption
-        if resumption is not None:
-            # The core's handle, never the app's config's once the session has one
-            # of its own (or had it rejected).
-            handle = None if fresh else self.resumption_handle
-            if resumption.handle != handle:
-                setup = replace(setup, session_resumption=replace(resumption, handle=handle))
-        if seeding and self.capabilities.seed == "initial_history":
-            setup = replace(
-                setup, history_config=HistoryConfig(initial_history_in_client_content=True)
-            )
-        signature = self.voice_consent_signature
-        if signature is not None:
-            setup = _with_consent_signature(setup, signature)
-        return setup
 
     def receive(self, frame: str | bytes) -> list[CoreEvent]:
         """Handle one inbound frame (rules 3-6, 8, 10); returns what happened."""
@@ -453,7 +446,15 @@ class SessionCore:
         """Validate a user command and give it a ledger entry (rules 7, 8)."""
         if self.status not in ACCEPTING:
             raise SessionClosedError(f"cannot send: the session is {self.status}")
-        self._validate(message)
+        self._seed_phase = check_message(
+            message,
+            gemini_api=self.gemini_api,
+            manual_activity=self.manual_activity,
+            capabilities=self.capabilities,
+            seed_phase=self._seed_phase and self.initial_history,
+            ledger=self.ledger,
+            pending=self._pending,
+        )
         try:
             frame = encode_client_message(message)
         except (TypeError, ValueError) as exc:
@@ -607,78 +608,3 @@ class SessionCore:
                         self._pending.pop(response.id, None)
         frame = entry.frame
         return frame if frame is not None else encode_client_message(entry.message)
-
-    def _validate(self, message: ClientMessage) -> None:
-        if not isinstance(message, ClientContent):
-            self._seed_phase = False
-        elif not self.capabilities.mid_session_client_content and not (
-            self.initial_history and self._seed_phase
-        ):
-            raise LocalProtocolError(
-                "this model refuses clientContent mid-session (the server closes with 1007):"
-                " send text with send_text() / send_realtime_input(text=...), or seed history"
-                " first with LiveConfig(history_config={'initial_history_in_client_content':"
-                " True}) before any realtime input"
-            )
-        elif message.turn_complete is not False:
-            self._seed_phase = False
-        if isinstance(message, RealtimeInput):
-            fields = (
-                (message.audio is not None)
-                + (message.video is not None)
-                + (message.text is not None)
-                + (message.activity_start is not None)
-                + (message.activity_end is not None)
-                + (message.audio_stream_end is not None)
-                + (message.media_chunks is not None)
-            )
-            if fields != 1:
-                raise LocalProtocolError(
-                    "realtimeInput takes exactly one of audio, video, text, activity_start,"
-                    f" activity_end, audio_stream_end or media_chunks per message; got {fields}"
-                )
-            if not self.manual_activity and (
-                message.activity_start is not None or message.activity_end is not None
-            ):
-                raise LocalProtocolError(
-                    "activity_start/activity_end mark speech only when automatic activity"
-                    " detection is off: set realtime_input_config={'automatic_activity_detection':"
-                    " {'disabled': True}} (the server closes with 1007 otherwise)"
-                )
-        elif isinstance(message, ToolResponse):
-            responses = message.function_responses or ()
-            if not responses:
-                raise LocalProtocolError("a tool response needs at least one function response")
-            for response in responses:
-                if self.gemini_api and not response.id:
-                    raise LocalProtocolError(
-                        "the Gemini API needs the id of the function call in every function"
-                        f" response (response for {response.name!r} has none)"
-                    )
-                if response.id and not self.ledger.call_issued(response.id):
-                    raise LocalProtocolError(
-                        f"no function call {response.id!r} was issued in this session"
-                    )
-                if (
-                    response.id
-                    and not response.will_continue
-                    and self.ledger.tool_response_answered(response.id)
-                    and response.id not in self._pending
-                ):
-                    raise LocalProtocolError(f"function call {response.id!r} was already answered")
-        elif isinstance(message, Setup):
-            raise LocalProtocolError("setup is sent by the session itself, once per connection")
-
-
-def _with_consent_signature(setup: Setup, signature: Mapping[str, object]) -> Setup:
-    """Rule 12: a replicated voice's consent signature goes back in every later setup."""
-    generation = setup.generation_config
-    speech = generation.speech_config if generation is not None else None
-    voice = speech.voice_config if speech is not None else None
-    replicated = voice.replicated_voice_config if voice is not None else None
-    if generation is None or speech is None or voice is None or replicated is None:
-        return setup
-    replicated = {**replicated, "voiceConsentSignature": dict(signature)}
-    voice = replace(voice, replicated_voice_config=replicated)
-    speech = replace(speech, voice_config=voice)
-    return replace(setup, generation_config=replace(generation, speech_config=speech))

@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 import live_actor
 from live_actor import LiveConfig, RestartPolicy, Supervisor
 from live_actor.stores import RedisStore
-from tests.fleet._poll import poll_until
+from tests.fleet._poll import poll_until, stored_and_covered
 
 API_KEY = "AIzaTEST-secret-key-0123456789"
 MODEL = "gemini-live-2.5-flash-preview"
@@ -42,7 +42,7 @@ async def start(sup: Supervisor, store: RedisStore, config: LiveConfig, call: st
     await handle.receive_turn()
 
     async def covered() -> bool:  # a stored handle covers the name now
-        return not (await store.load(call)).entries
+        return await stored_and_covered(store, call, handle)
 
     await poll_until(covered)
     await handle.send_client_content(f"my city is {city}")

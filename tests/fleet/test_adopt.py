@@ -122,3 +122,25 @@ async def test_open_session_with_a_store_keeps_the_record_while_open_and_never_l
             await store.load("call-1")  # closed: the conversation's record is gone
     assert handle_secret
     assert handle_secret not in repr(logs) and API_KEY not in repr(logs)
+
+
+async def test_a_write_behind_snapshot_never_drops_a_message_on_its_way_to_the_ledger(
+    anyio_backend: str, server: FakeLiveServer
+) -> None:
+    """The control path stores a frame before the command reaches the ledger; a
+    snapshot written in between must keep it (else a crash there loses it)."""
+    store = MemoryStore()
+    with anyio.fail_after(20):
+        async with worker(store, "a") as a:
+            handle = await a.start_session(config(server), api_key=API_KEY, session_id="c")
+            await handle.connect()
+            actor = handle._actor
+            assert actor.persist is not None
+            entry = actor.accept(live_actor.ClientContent(turns=(), turn_complete=True))
+            await actor.persist.accepted(entry)  # stored; not dispatched yet
+            await actor.persist.flush()
+            assert entry.seq in (await store.load("c")).entries
+            actor.core.send_failed(entry, "test: never sent")
+            await actor.persist.flush()  # once it is known dropped, it goes
+            assert entry.seq not in (await store.load("c")).entries
+            await handle.close()

@@ -19,7 +19,7 @@ from live_actor import LiveConfig, RestartPolicy, SessionStatus, Supervisor
 from live_actor.stores import LeaseLostError, MemoryStore, SessionOwnedError
 from live_actor.testing import FakeLiveServer
 
-from ._poll import poll_until
+from ._poll import poll_until, stored_and_covered
 from .conftest import API_KEY, MODEL
 
 FAST = RestartPolicy(backoff_base=0.05, backoff_max=0.2, max_restarts=50)
@@ -48,7 +48,7 @@ async def test_a_partitioned_worker_stops_driving_once_its_session_was_adopted(
             await handle.send_client_content("my name is Ada")
             await handle.receive_turn()
             async def covered() -> bool:  # the handle that covers it is stored, the entry pruned
-                return not (await store.load("call-7")).entries
+                return await stored_and_covered(store, "call-7", handle)
 
             async def orphaned() -> bool:  # A's lease expired
                 return await b.orphans() == ["call-7"]
