@@ -238,8 +238,11 @@ class SessionHandle:
     # ------------------------------------------------------------ sending
 
     async def _submit(self, entry: Entry) -> Receipt:
-        receipt = self._actor.last_receipt = Receipt(entry)
-        await self._actor.pipe.submit(entry)
+        actor = self._actor
+        receipt = actor.last_receipt = Receipt(entry)
+        if actor.persist is not None and not entry.media:  # in the store before the send
+            await actor.persist.accepted(entry)
+        await actor.pipe.submit(entry)
         return receipt
 
     async def send(self, message: ClientMessage) -> Receipt:

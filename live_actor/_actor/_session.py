@@ -61,6 +61,7 @@ from ._dial import run_incarnation
 from ._incarnation import Incarnation, interrupted_boundary
 from ._observe import Observer
 from ._options import SessionOptions
+from ._persist import Persistence
 from ._tools import ToolRunner
 
 __all__ = ["SessionActor"]
@@ -159,6 +160,10 @@ class SessionActor:
         self._task_group: anyio.abc.TaskGroup | None = None
         #: replaced (after being set) whenever readiness or the end changes.
         self._changed = anyio.Event()
+        #: the session's record in a store (``None``: no store, nothing persisted).
+        self.persist: Persistence | None = None
+        #: the close frame ``close()`` sends (1001 when the session moves to another worker).
+        self.close_frame = (1000, "client closed the session")
 
     # ================================================================= state
 
@@ -203,6 +208,8 @@ class SessionActor:
 
     async def send_message(self, message: ClientMessage) -> Entry:
         entry = self.accept(message)
+        if self.persist is not None and not entry.media:
+            await self.persist.accepted(entry)
         await self.pipe.submit(entry)
         return entry
 
@@ -266,6 +273,8 @@ class SessionActor:
                     async with anyio.create_task_group() as tg:
                         self._task_group = tg
                         tg.start_soon(self.pipe.run)
+                        if self.persist is not None:
+                            tg.start_soon(self.persist.run)
                         await supervise(self)
                         tg.cancel_scope.cancel()
                 except Exception as exc:  # a bug of ours: never into the user's task group
@@ -279,6 +288,8 @@ class SessionActor:
                         final_status="failed",
                     )
                 self.finish(self.final_error, self.close_code, self.close_reason)
+                if self.persist is not None:
+                    await self.persist.finished()
                 budget = self.options.shutdown_timeout
                 if self.close_by != math.inf:
                     budget = max(0.0, self.close_by - anyio.current_time())
@@ -427,6 +438,8 @@ class SessionActor:
                 self.delivery.message(interrupted_boundary(), 64)
                 self.observer.turn_completed(event, self.pipe.trigger_sent_at)
         self.observer.status(self.core.status)
+        if self.persist is not None:
+            self.persist.changed()
 
     def started(self) -> None:
         """Tell the supervisor's ``start()`` the session runs: once its first dial began."""

@@ -52,6 +52,7 @@ from collections.abc import Mapping, Sequence
 import attrs
 
 from .._errors import LocalProtocolError, RemoteProtocolError, SessionClosedError
+from . import _snapshot
 from ._capabilities import ModelCapabilities
 from ._codec import decode_server_message, encode_client_message
 from ._continuity import (
@@ -89,6 +90,7 @@ from ._messages import (
     UsageMetadata,
 )
 from ._refusals import check_message
+from ._snapshot import CoreSnapshot
 from ._state import ACCEPTING, RECEIVING, TRANSITIONS, Input, SessionStatus
 from ._transcript import DEFAULT_TRANSCRIPT_BYTES, Transcript
 from ._turns import TurnState
@@ -163,6 +165,8 @@ class SessionCore:
         self.index = -1
         #: last resumable handle (rule 5); seeded from the config's resume handle.
         self.resumption_handle: str | None = resume_handle
+        #: the last resumable handle issued at a safe point (a clean hand-over point).
+        self.safe_handle: str | None = None
         self.usage = Usage()
         self.connection_usage = Usage()
         self.turns = TurnState()
@@ -343,6 +347,8 @@ class SessionCore:
                 )
                 self._handle_number = self.ledger.handles
                 turns.handle_issued(tool_calls_owed=bool(self._pending))
+                if turns.handle_at_safe_point:
+                    self.safe_handle = update.new_handle
             else:
                 turns.handle_at_safe_point = False
             events.append(HandleUpdated(update, stored))
@@ -423,6 +429,17 @@ class SessionCore:
     def forget_handle(self) -> None:
         """The stored handle was rejected or expired: the next connection starts fresh."""
         self.resumption_handle = None
+
+    # ------------------------------------------------------------ persistence
+
+    def snapshot(self, *, media: bool = False) -> CoreSnapshot:
+        """What another process needs to continue this session (``_snapshot``)."""
+        return _snapshot.take(self, media=media)
+
+    def restore(self, snapshot: CoreSnapshot) -> None:
+        """Continue a session another process kept (``_snapshot``): only on a core
+        that never connected."""
+        _snapshot.restore(self, snapshot)
 
     # ---------------------------------------------------------------- sending
 

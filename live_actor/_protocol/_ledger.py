@@ -73,7 +73,7 @@ Rules (read top to bottom, as in h11's ``_state.py``):
 from __future__ import annotations
 
 import collections
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Literal
 
 from ._entries import (
@@ -491,3 +491,58 @@ class Ledger:
     @property
     def queued(self) -> int:
         return len(self._queued)
+
+    # --------------------------------------------------------- persistence
+
+    def kept(self, *, media: bool) -> list[Entry]:
+        """Every entry a new process would need, in acceptance order: the
+        unconfirmed control messages, the queued commands and (``media``) the
+        media ring.  Read by ``SessionCore.snapshot()``."""
+        kept = list(self._unconfirmed) + [e for e in self._queued if media or not e.media]
+        if media:
+            kept += [entry for entry, _seconds in self._media]
+        return sorted(kept, key=lambda e: e.seq)
+
+    def restore(
+        self,
+        entries: Iterable[Entry],
+        *,
+        seq: int,
+        handles: int,
+        started: Mapping[int, int],
+        triggers: Mapping[int, int],
+        call_epochs: Mapping[str, int],
+    ) -> None:
+        """Load entries another process kept, as sent on a connection that died.
+
+        Control messages join the unconfirmed ones (an entry never sent keeps
+        ``connection=None`` and goes out for the first time); media joins the
+        ring, bounded as always.  ``seq`` continues the ids; ``handles``,
+        ``started``, ``triggers`` and ``call_epochs`` are the evidence the
+        replay rules (3, 5, 7) read.
+        """
+        self._seq = max(self._seq, seq)
+        self.handles = handles
+        self._started.update(started)
+        self._triggers.update(triggers)
+        self._call_epoch.update(call_epochs)
+        for entry in sorted(entries, key=lambda e: e.seq):
+            self._seq = max(self._seq, entry.seq)
+            if entry.media:
+                if entry.connection is None:
+                    self.queue(entry)
+                    continue
+                self._media.append((entry, entry.seconds))
+                self._media_seconds += entry.seconds
+                while self._media and self._media_seconds > self.media_buffer_seconds + 1e-9:
+                    old, old_seconds = self._media.popleft()
+                    self._media_seconds -= old_seconds
+                    self.stats.drop("media buffer full while adopting", old)
+                continue
+            if isinstance(entry.message, ToolResponse):
+                ids = [r.id for r in entry.message.function_responses or () if r.id]
+                self._answered_calls.update(ids)
+                # (connection 0: issued on a connection of the other process)
+                self._issued_calls.setdefault(entry.connection or 0, set()).update(ids)
+            entry.outcome = SendOutcome.SENT if entry.connection is not None else SendOutcome.QUEUED
+            self._unconfirmed.append(entry)

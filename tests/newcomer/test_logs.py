@@ -57,6 +57,19 @@ README_EVENTS = (
         ]
     }
     | {f"live_actor.transport.{name}" for name in ["reader_crashed", "compression_unsupported"]}
+    | {
+        f"live_actor.store.{name}"
+        for name in [
+            "unavailable",
+            "recovered",
+            "error",
+            "lease_lost",
+            "adopted",
+            "adopt_failed",
+            "drain",
+            "handed_over",
+        ]
+    }
 )
 
 
