@@ -47,6 +47,7 @@ Rules:
 
 from __future__ import annotations
 
+import collections
 from collections.abc import Mapping, Sequence
 
 import attrs
@@ -144,9 +145,12 @@ class SessionCore:
         #: the number of the handle the current connection resumed from.
         self._resumed_from: int | None = None
         #: the last turn trigger sent, and the one the current turn answers.
-        self._last_trigger: Entry | None = None
+        #: triggers sent on this connection whose turn has not started, oldest first:
+        #: each turn that starts answers the oldest (what a cut turn asks again).
+        self._waiting_triggers: collections.deque[Entry] = collections.deque()
         self._answering: Entry | None = None
-        self._answering_prompted = False
+        #: the current turn answers speech (the server's VAD), not a message.
+        self._answering_speech = False
         #: nothing but clientContent sent yet (a model's history seed phase).
         self._seed_phase = True
         #: automatic activity detection is disabled: the client marks activity (rule 11).
@@ -358,9 +362,9 @@ class SessionCore:
 
     def _turn_started(self, events: list[CoreEvent], speech: bool) -> None:
         self.ledger.turn_started(self.connection_number)
-        self._answering = self._last_trigger
-        self._answering_prompted = speech or self._last_trigger is not None
-        self._last_trigger = None  # answered: a later unprompted turn answers nothing
+        waiting = self._waiting_triggers
+        self._answering = waiting.popleft() if waiting else None
+        self._answering_speech = speech and self._answering is None
         events.append(TurnStarted(self.turns.turns))
 
     def _commit_turn_usage(self) -> UsageMetadata | None:
@@ -371,18 +375,33 @@ class SessionCore:
             self._turn_usage = None
         return snapshot
 
+    def reply_in_progress(self) -> CutTurn | None:
+        """What the reply being generated answers, were it cut now (``None``: idle).
+
+        A message is asked again by itself; speech by its transcript; a turn the
+        model began on its own answered nothing.
+        """
+        if not self.turns.generating:
+            return None
+        speech = self._answering_speech
+        return CutTurn(
+            self._answering,
+            self.transcript.pending_user_text if speech else "",
+            prompted=speech or self._answering is not None,
+        )
+
     def connection_lost(self) -> list[CoreEvent]:
         """The transport is gone (rule 1); a turn in progress is cut."""
         self._apply(Input.CONNECTION_LOST)
         events: list[CoreEvent] = []
         interrupted = self.turns.interrupted
-        if self.turns.generating:  # a reply cut: ask again after the reconnect
-            question = self.transcript.pending_user_text
-            self.cut_turn = CutTurn(
-                self._answering, question, prompted=self._answering_prompted or bool(question)
-            )
+        cut = self.reply_in_progress()
+        if cut is not None:  # a reply cut: ask again after the reconnect
+            self.cut_turn = cut
             self.transcript.cut()
-        self._last_trigger = self._answering = None
+        self._answering = None
+        self._answering_speech = False
+        self._waiting_triggers.clear()
         if self.turns.connection_lost():
             events.append(
                 TurnCompleted(
@@ -598,7 +617,7 @@ class SessionCore:
             message = entry.message
             if entry.turn:
                 self.turns.trigger_sent()
-                self._last_trigger = entry
+                self._waiting_triggers.append(entry)
             else:
                 self.turns.control_sent()
             if record and not replay:

@@ -112,13 +112,7 @@ def take(core: SessionCore, *, media: bool) -> CoreSnapshot:
     started = {c: ledger._started[c] for c in connections if c in ledger._started}
     triggers = {c: ledger._triggers[c] for c in connections if c in ledger._triggers}
     epochs = {c: ledger._call_epoch[c] for c in calls if c in ledger._call_epoch}
-    cut = core.cut_turn
-    if cut is None and core.turns.generating:
-        cut = CutTurn(
-            core._answering,
-            core.transcript.pending_user_text,
-            prompted=core._answering_prompted or bool(core.transcript.pending_user_text),
-        )
+    cut = core.cut_turn or core.reply_in_progress()
     return CoreSnapshot(
         cut=cut is not None,
         cut_trigger=None if cut is None or cut.trigger is None else cut.trigger.seq,

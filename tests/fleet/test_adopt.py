@@ -136,7 +136,7 @@ async def test_a_write_behind_snapshot_never_drops_a_message_on_its_way_to_the_l
             await handle.connect()
             actor = handle._actor
             assert actor.persist is not None
-            entry = actor.accept(live_actor.ClientContent(turns=(), turn_complete=True))
+            entry = actor.accept(live_actor.types.ClientContent(turns=(), turn_complete=True))
             await actor.persist.accepted(entry)  # stored; not dispatched yet
             await actor.persist.flush()
             assert entry.seq in (await store.load("c")).entries

@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from live_actor import (
+from live_actor import LocalProtocolError
+from live_actor.types import (
     ClientContent,
     Content,
     FunctionResponse,
-    LocalProtocolError,
     Part,
     RealtimeInput,
     Setup,
