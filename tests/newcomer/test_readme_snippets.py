@@ -7,6 +7,9 @@ API; each assertion would fail if the quoted claim were false.
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -140,3 +143,21 @@ async def test_readme_logging_snippet_filters_debug(
     assert "live_actor.session.setup_complete" in events  # info
     assert "live_actor.session.status" not in events  # debug
     assert all(e["log_level"] != "debug" for e in logs)
+
+
+def test_the_readme_tool_snippet_passes_mypy_strict(tmp_path: Path) -> None:
+    """Issue 13 item 5: the README's "Audio, tools, events" snippet type-checks as written
+    (mypy --strict), so code copied from it starts out right."""
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    section = readme.split("### Audio, tools, events\n\n```python\n", 1)[1]
+    snippet = section.split("\n```", 1)[0]
+    assert "def on_tool_call" in snippet
+    path = tmp_path / "readme_tools.py"
+    path.write_text(snippet + "\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
