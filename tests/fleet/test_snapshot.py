@@ -14,6 +14,9 @@ from typing import Any
 import pytest
 
 from live_actor import LocalProtocolError
+from live_actor._protocol._core import SessionCore, SessionStatus
+from live_actor._protocol._messages import Blob, SessionResumptionConfig
+from live_actor._protocol._snapshot import CoreSnapshot
 from live_actor.types import (
     ClientContent,
     Content,
@@ -23,9 +26,6 @@ from live_actor.types import (
     Setup,
     ToolResponse,
 )
-from live_actor._protocol._core import SessionCore, SessionStatus
-from live_actor._protocol._messages import Blob, SessionResumptionConfig
-from live_actor._protocol._snapshot import CoreSnapshot
 
 SETUP = Setup(model="models/m", session_resumption=SessionResumptionConfig())
 
