@@ -88,7 +88,18 @@ async def fake_server(api_key: str | None) -> AsyncIterator[FakeLiveServer | Non
 
 async def chat(session: live_actor.SessionHandle, text: str) -> None:
     await session.send_client_content(text)
-    print(f"user: {text}\nmodel: {(await session.receive_turn()).text.strip()}")
+    turn = await session.receive_turn()
+    while turn.interrupted:  # a reply cut by a reconnect: the full one follows
+        turn = await session.receive_turn()
+    print(f"user: {text}\nmodel: {turn.text.strip()}")
+
+
+async def confirmed(session: live_actor.SessionHandle) -> None:
+    """Until a resumption handle holds everything sent so far (so the injected drop
+    below replays nothing, and the offline output is the same on every run)."""
+    with anyio.fail_after(5):
+        while session.ledger.confirmed < session.ledger.sent:  # noqa: ASYNC110 - counters
+            await anyio.sleep(0.01)
 
 
 async def run_session(api_key: str | None) -> None:
@@ -103,6 +114,7 @@ async def run_session(api_key: str | None) -> None:
     ):
         await chat(session, "my name is Alice")
         if server is not None:
+            await confirmed(session)
             server.connections[-1].drop()  # the network drops the socket
             await server.wait_for_connection(2)
             await session.wait_ready()

@@ -52,6 +52,7 @@ def test_the_public_modules_are_the_documented_ones() -> None:
         "live_actor.cli",
         "live_actor.logs",
         "live_actor.rest",
+        "live_actor.stores",
         "live_actor.telemetry",
         "live_actor.testing",
         "live_actor.transports",
