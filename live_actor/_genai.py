@@ -88,12 +88,24 @@ GENAI_SETUP_FIELDS: Final = frozenset(
     {"generation_config", "http_options", *_GENERATION_FIELDS, *_SAME_NAME_FIELDS}
 )
 #: ``http_options`` keys with a Live meaning, and the ``LiveConfig`` field each becomes.
-_HTTP_OPTIONS: Final = {"base_url": "base_url", "api_version": "api_version",
-                        "headers": "extra_headers"}
+_HTTP_OPTIONS: Final = {
+    "base_url": "base_url",
+    "api_version": "api_version",
+    "headers": "extra_headers",
+}
 #: Values that are configuration objects (not user data): their keys are proto field names.
 _CONFIG_OBJECTS: Final = frozenset(
-    {"google_search", "code_execution", "url_context", "google_maps", "file_search",
-     "computer_use", "google_search_retrieval", "enterprise_web_search", "retrieval"}
+    {
+        "google_search",
+        "code_execution",
+        "url_context",
+        "google_maps",
+        "file_search",
+        "computer_use",
+        "google_search_retrieval",
+        "enterprise_web_search",
+        "retrieval",
+    }
 )
 
 
@@ -190,7 +202,8 @@ def _generation_config(data: dict[str, Any]) -> GenerationConfig | None:
         changes[key] = getattr(single, key)
     base = generation or GenerationConfig()
     clash = sorted(
-        key for key, value in changes.items()
+        key
+        for key, value in changes.items()
         if getattr(base, key) is not None and getattr(base, key) != value
     )
     if clash:

@@ -145,9 +145,7 @@ def _scrub(text: str, secret: str) -> str:
     return text.replace(secret, "<redacted>") if secret else text
 
 
-def _error_from_response(
-    status: int, body: bytes, what: str, secret: str
-) -> RestError:
+def _error_from_response(status: int, body: bytes, what: str, secret: str) -> RestError:
     code = ""
     message = ""
     try:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from types import TracebackType
 from typing import Any, Never, Unpack
@@ -32,7 +32,7 @@ from . import _fleet, _log
 from ._actor import SessionActor, SessionOptions
 from ._actor._options import Connector
 from ._actor._persist import Persistence
-from ._auth import ApiKey, CredentialsSource, api_key_from_env
+from ._auth import CredentialsSource, credentials_for
 from ._callbacks import (
     Callbacks,
     OnClose,
@@ -249,10 +249,10 @@ class Supervisor:
             "on_resumed": on_resumed,
             "on_gave_up": on_gave_up,
         }
-        chosen_callbacks = _callbacks(callbacks, given, unknown)
+        chosen_callbacks = Callbacks.chosen(callbacks, given, unknown)
         if not isinstance(config, LiveConfig):
             raise ConfigError(f"config must be a LiveConfig, got {type(config).__name__}")
-        source = _credentials(config, api_key, credentials)
+        source = credentials_for(config.auth, api_key, credentials)
         if base_url is not None:
             config = attrs.evolve(config, base_url=base_url)
         chosen = policy or self.policy
@@ -326,7 +326,7 @@ class Supervisor:
         dials; ``await handle.wait_ready()`` waits for the replay.
         """
         store, keeper = self._fleet_parts()
-        chosen_callbacks = _callbacks(callbacks, dict(on), {})
+        chosen_callbacks = Callbacks.chosen(callbacks, dict(on), {})
         chosen = policy or self.policy
         if restart is not None:
             chosen = attrs.evolve(chosen, restart=restart)
@@ -337,7 +337,7 @@ class Supervisor:
         def make(config: LiveConfig) -> SessionActor:
             if base_url is not None:
                 config = attrs.evolve(config, base_url=base_url)
-            source = _credentials(config, api_key, credentials)
+            source = credentials_for(config.auth, api_key, credentials)
             return SessionActor(
                 config,
                 source,
@@ -405,33 +405,6 @@ class Supervisor:
         live = [s for s in self._sessions if not s.closed.is_set()]
         self._log.info("live_actor.store.drain", sessions=len(live), within=within)
         return await _fleet.drain(live, anyio.current_time() + within)
-
-
-def _callbacks(
-    callbacks: Callbacks | None, given: Mapping[str, Any], unknown: Mapping[str, Any]
-) -> Callbacks:
-    if unknown:
-        Callbacks.from_kwargs(unknown)  # raises ConfigError with a suggestion
-    if callbacks is not None and not isinstance(callbacks, Callbacks):
-        raise ConfigError(f"callbacks must be a Callbacks, got {type(callbacks).__name__}")
-    return (callbacks or Callbacks()).merged(given)
-
-
-def _credentials(
-    config: LiveConfig, api_key: str | None, credentials: CredentialsSource | None
-) -> CredentialsSource:
-    if api_key is not None and credentials is not None:
-        raise ConfigError("pass api_key or credentials, not both")
-    if credentials is not None:
-        return credentials
-    if api_key is not None:
-        return ApiKey(api_key)
-    if config.auth == "vertex_ai":
-        raise ConfigError(
-            "auth='vertex_ai' needs credentials=: pass live_actor.vertex_credentials()"
-            " (pip install live_actor[vertex]) or a BearerToken"
-        )
-    return api_key_from_env()
 
 
 @asynccontextmanager

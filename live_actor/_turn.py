@@ -72,9 +72,7 @@ class Turn:
     @property
     def interrupted(self) -> bool:
         """The turn did not finish: barge-in (server ``interrupted``) or a lost connection."""
-        return self.connection_lost or any(
-            m.server_content.interrupted for m in self._contents()
-        )
+        return self.connection_lost or any(m.server_content.interrupted for m in self._contents())
 
     def _contents(self) -> list[Any]:
         return [m for m in self.messages if m.server_content is not None]

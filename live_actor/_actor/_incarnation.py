@@ -157,9 +157,7 @@ class Incarnation:
             except RemoteProtocolError as exc:
                 # Core rule 3: the first reply was not setupComplete.
                 self.actor.observer.log.warning("live_actor.session.connect_failed", error=str(exc))
-                self._end(
-                    tg, Exit(ExitKind.FATAL, reason=str(exc), error=exc, during_setup=True)
-                )
+                self._end(tg, Exit(ExitKind.FATAL, reason=str(exc), error=exc, during_setup=True))
                 with anyio.CancelScope(shield=True):
                     await self.transport.aclose(1002, "expected setupComplete")
                 return
@@ -352,4 +350,3 @@ class Incarnation:
         if closing and actor.serving and self.transport.close_acknowledged:
             actor.closed_gracefully_on = self.number
         tg.cancel_scope.cancel()
-

@@ -65,9 +65,7 @@ class SessionOptions:
     transport: TransportOptions = attrs.field(
         factory=TransportOptions, validator=instance_of(TransportOptions, "a TransportOptions")
     )
-    connector: Connector | None = attrs.field(
-        default=None, repr=False, validator=callable_or_none
-    )
+    connector: Connector | None = attrs.field(default=None, repr=False, validator=callable_or_none)
     setup_timeout: float = attrs.field(default=15.0, validator=at_least(0.001))
     command_buffer: int = attrs.field(default=256, validator=at_least(1, integer=True))
     event_buffer: int = attrs.field(default=2 * MiB, validator=at_least(0, integer=True))
@@ -77,9 +75,7 @@ class SessionOptions:
     go_away_margin: float = attrs.field(default=2.0, validator=at_least(0))
     shutdown_timeout: float = attrs.field(default=5.0, validator=at_least(0))
     close_callback_timeout: float = attrs.field(default=1.0, validator=at_least(0.001))
-    tool_timeout: float | None = attrs.field(
-        default=60.0, validator=at_least(0.001, optional=True)
-    )
+    tool_timeout: float | None = attrs.field(default=60.0, validator=at_least(0.001, optional=True))
     cut_turn_policy: CutTurnPolicy = attrs.field(
         default="repeat", validator=one_of("repeat", "continue", "none")
     )

@@ -321,4 +321,3 @@ def _with_media(snapshot: CoreSnapshot, media: tuple[EntryRecord, ...]) -> CoreS
         return snapshot
     entries = sorted((*snapshot.entries, *media), key=lambda r: r.seq)
     return attrs.evolve(snapshot, entries=tuple(entries))
-

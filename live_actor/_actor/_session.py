@@ -449,4 +449,3 @@ class SessionActor:
 
     def __repr__(self) -> str:
         return f"<SessionActor {self.session_id} {self.core.status}>"
-

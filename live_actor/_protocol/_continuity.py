@@ -122,11 +122,7 @@ def reask_messages(
         message = trigger.message if trigger is not None else None
         if isinstance(message, RealtimeInput) and message.text:
             question = message.text
-        elif (
-            isinstance(message, ClientContent)
-            and caps.mid_session_client_content
-            and not notes
-        ):
+        elif isinstance(message, ClientContent) and caps.mid_session_client_content and not notes:
             return [message]  # the very same turns
         elif isinstance(message, ClientContent):
             question = " ".join(

@@ -351,11 +351,15 @@ class Ledger:
         consumed_on: set[int | None] = set()  # connections whose frontier was passed
         for entry in reversed(self._unconfirmed):
             connection = entry.connection
-            if connection in consumed_on or (seeded and entry.completed) or (
-                entry.turn
-                and entry.answered
-                and connection is not None
-                and self._started.get(connection, 0) >= entry.ordinal
+            if (
+                connection in consumed_on
+                or (seeded and entry.completed)
+                or (
+                    entry.turn
+                    and entry.answered
+                    and connection is not None
+                    and self._started.get(connection, 0) >= entry.ordinal
+                )
             ):
                 consumed_on.add(connection)  # the server consumes in order
                 self._confirm(entry)

@@ -155,9 +155,7 @@ class Transcript:
 
     def contents(self) -> tuple[Content, ...]:
         """The transcript as history turns (rule 2), oldest first."""
-        return tuple(
-            Content(role=turn.role, parts=(Part(text=turn.text),)) for turn in self._turns
-        )
+        return tuple(Content(role=turn.role, parts=(Part(text=turn.text),)) for turn in self._turns)
 
     def restore(self, turns: Iterable[tuple[str, str]]) -> None:
         """Load the turns another process kept (``(role, text)``, oldest first)."""

@@ -62,9 +62,7 @@ def _load(data: bytes) -> dict[str, Any]:
 
 def encode_state(snapshot: CoreSnapshot) -> bytes:
     """Everything but the transcript and the entries' frames (the frames go apart)."""
-    entries = [
-        [getattr(record, name) for name in _ENTRY_FIELDS] for record in snapshot.entries
-    ]
+    entries = [[getattr(record, name) for name in _ENTRY_FIELDS] for record in snapshot.entries]
     return orjson.dumps(
         {
             "v": VERSION,

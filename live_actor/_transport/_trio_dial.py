@@ -62,7 +62,6 @@ class _ClosableTransport(Transport, Protocol):
     async def wait_closed(self) -> None: ...
 
 
-
 _RECEIVE_BUFFER_SIZE: Final = 64 * 1024
 #: Bytes of a refused upgrade's body kept to explain the refusal.
 _REJECT_BODY_LIMIT: Final = 64 * 1024

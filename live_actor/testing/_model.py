@@ -197,9 +197,7 @@ class ScriptedResponder(Responder):
         return Reply(text=f'You said: "{text}".')
 
     @staticmethod
-    def _calls(
-        text: str, functions: Mapping[str, DeclaredFunction]
-    ) -> list[FunctionCallRequest]:
+    def _calls(text: str, functions: Mapping[str, DeclaredFunction]) -> list[FunctionCallRequest]:
         low = text.lower()
         calls = []
         for name in functions:
