@@ -144,7 +144,6 @@ class SessionCore:
         self._handle_number = 0
         #: the number of the handle the current connection resumed from.
         self._resumed_from: int | None = None
-        #: the last turn trigger sent, and the one the current turn answers.
         #: triggers sent on this connection whose turn has not started, oldest first:
         #: each turn that starts answers the oldest (what a cut turn asks again).
         self._waiting_triggers: collections.deque[Entry] = collections.deque()
@@ -547,9 +546,11 @@ class SessionCore:
 
         A fresh session (no handle sent) after the first connection is re-seeded
         with ``history`` (the app's) or the transcript; then the ledger's replay
-        (ledger rules 5-7); then the queued commands; then what asks a cut
-        question again (``cut_policy``).  Until this is called, new commands
-        are queued so that they follow the replay.
+        (ledger rules 5-7); then the queued commands.  What asks a cut
+        question again (``cut_policy``) goes where the question was first asked:
+        before what the user sent after it (at the end when it was speech).
+        Until this is called, new commands are queued so that they follow the
+        replay.
         """
         if not self._can_send:
             raise LocalProtocolError(f"cannot replay while {self.status}")
@@ -573,13 +574,6 @@ class SessionCore:
         )
         if self.resuming and not self.capabilities.mid_session_client_content:
             plan = self._without_client_content(plan)
-        frames = [self._emit(self.ledger.accept(m), replay=False, record=False) for m in messages]
-        replayed: list[Entry] = []
-        for entry in plan:
-            again = entry.connection is not None
-            frames.append(self._emit(entry, replay=again))
-            if again:
-                replayed.append(entry)
         notes = [
             tool_note(response)
             for entry in self.ledger.unknown_call_responses
@@ -587,17 +581,46 @@ class SessionCore:
             for response in entry.message.function_responses or ()
             if response.name in self.non_idempotent_tools
         ]
+        cut = self.cut_turn
         reask = reask_messages(
-            self.cut_turn if (self.cut_turn or notes) else None,
+            cut if (cut or notes) else None,
             policy=cut_policy,
             caps=self.capabilities,
             replayed=plan,
             notes=notes,
         )
         self.cut_turn = None
-        for message in reask:
-            frames.append(self._emit(self.ledger.accept(message), replay=False, record=False))
+        # The question goes where it was first asked: before what the user sent
+        # after it (a later question is answered after it, as before the cut).
+        at = len(plan)
+        if reask and cut is not None and cut.trigger is not None:
+            after = cut.trigger.seq
+            at = next(
+                (
+                    i
+                    for i, entry in enumerate(plan)
+                    if entry.seq > after and not isinstance(entry.message, ToolResponse)
+                ),
+                len(plan),
+            )
+        frames = [self._emit(self.ledger.accept(m), replay=False, record=False) for m in messages]
+        replayed: list[Entry] = []
+        for i, entry in enumerate(plan):
+            if i == at:
+                frames += self._emit_reask(reask)
+            again = entry.connection is not None
+            frames.append(self._emit(entry, replay=again))
+            if again:
+                replayed.append(entry)
+        if at == len(plan):
+            frames += self._emit_reask(reask)
         return Replay(frames, replayed, reseeded, len(reask))
+
+    def _emit_reask(self, messages: Sequence[ClientMessage]) -> list[str]:
+        return [
+            self._emit(self.ledger.accept(message), replay=False, record=False)
+            for message in messages
+        ]
 
     def _without_client_content(self, plan: list[Entry]) -> list[Entry]:
         """Capabilities: a model that refuses clientContent mid-session never gets one

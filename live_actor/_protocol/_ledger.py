@@ -73,6 +73,7 @@ Rules (read top to bottom, as in h11's ``_state.py``):
 from __future__ import annotations
 
 import collections
+import sys
 from collections.abc import Iterable, Mapping
 from typing import Literal
 
@@ -455,7 +456,7 @@ class Ledger:
             for entry in media:
                 self.stats.drop("media policy drop on reconnect", entry)
             media = []
-        merged = sorted(rest + media, key=lambda e: e.seq)
+        merged = sorted(rest + media, key=_send_order)
         queued = list(self._queued)
         self._unconfirmed.clear()
         self._media.clear()
@@ -499,13 +500,13 @@ class Ledger:
     # --------------------------------------------------------- persistence
 
     def kept(self, *, media: bool) -> list[Entry]:
-        """Every entry a new process would need, in acceptance order: the
+        """Every entry a new process would need, in sending order: the
         unconfirmed control messages, the queued commands and (``media``) the
         media ring.  Read by ``SessionCore.snapshot()``."""
         kept = list(self._unconfirmed) + [e for e in self._queued if media or not e.media]
         if media:
             kept += [entry for entry, _seconds in self._media]
-        return sorted(kept, key=lambda e: e.seq)
+        return sorted(kept, key=_send_order)
 
     def restore(
         self,
@@ -530,7 +531,7 @@ class Ledger:
         self._started.update(started)
         self._triggers.update(triggers)
         self._call_epoch.update(call_epochs)
-        for entry in sorted(entries, key=lambda e: e.seq):
+        for entry in sorted(entries, key=_send_order):
             self._seq = max(self._seq, entry.seq)
             if entry.media:
                 if entry.connection is None:
@@ -550,3 +551,14 @@ class Ledger:
                 self._issued_calls.setdefault(entry.connection or 0, set()).update(ids)
             entry.outcome = SendOutcome.SENT if entry.connection is not None else SendOutcome.QUEUED
             self._unconfirmed.append(entry)
+
+
+def _send_order(entry: Entry) -> tuple[int, int, int]:
+    """The order ``entry`` went out in (connection, index): a replay keeps it.
+
+    Not the acceptance order: a re-asked question is accepted late but sent
+    where it was first asked.
+    """
+    if entry.connection is None:  # never sent: after everything sent, as accepted
+        return (sys.maxsize, 0, entry.seq)
+    return (entry.connection, entry.index or 0, entry.seq)
