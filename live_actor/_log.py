@@ -51,6 +51,7 @@ EVENTS: Final = (
     "live_actor.session.callback_error",
     "live_actor.session.callback_overflow",
     "live_actor.session.event_overflow",
+    "live_actor.session.ledger_full",
     "live_actor.session.closed",
     "live_actor.transport.reader_crashed",
     "live_actor.transport.compression_unsupported",

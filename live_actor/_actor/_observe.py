@@ -107,11 +107,27 @@ class Observer:
         self._go_away_notice: float | None = None
         self.exit_cause = ""
         self.restarts_by_kind: Counter[str] = Counter()
+        self._ledger_full = 0
 
     @property
     def log(self) -> Any:
         """The session's logger, bound to the current connection number."""
         return self._log.bind(connection=self.connection)
+
+    def ledger_full(self, reason: str, entry: Entry) -> None:
+        """The ledger let a message go (its rule 9): logged at 1, 100, 10 000, then
+        every 100 000, with the running count."""
+        self._ledger_full += 1
+        count = self._ledger_full
+        if count in (1, 100, 10_000) or count % 100_000 == 0:
+            self.log.warning(
+                "live_actor.session.ledger_full",
+                reason=reason,
+                id=entry.seq,
+                kind=kind_of(entry),
+                bytes=entry.size,
+                count=count,
+            )
 
     # ------------------------------------------------------------ connection
 
@@ -295,6 +311,7 @@ class Observer:
                 "confirmed": ledger.confirmed,
                 "dropped": ledger.dropped,
                 "dropped_media": ledger.dropped_media,
+                "forgotten": ledger.forgotten,
                 "unconfirmed_at_close": ledger.unconfirmed_at_close,
             },
             usage={

@@ -36,8 +36,15 @@ class SessionOptions:
       and counted beyond it.  ``0`` keeps none (use callbacks only).
     * ``callback_buffer``: bytes of queued callbacks; beyond it the oldest
       ``on_message``-like calls are dropped and counted (lifecycle callbacks never).
-    * ``media_buffer_seconds`` / ``media_policy``: the audio/video ring replayed
-      (``"replay"``) or dropped (``"drop"``) after a reconnect.
+    * ``media_buffer_seconds`` / ``media_buffer_bytes`` / ``media_policy``: the
+      audio/video ring (seconds of audio, and bytes) replayed (``"replay"``) or
+      dropped (``"drop"``) after a reconnect; media queued while disconnected
+      has the same bounds.
+    * ``ledger_bytes``: encoded control messages (text, tool responses ...) held
+      until the server provably has them, for a replay.  Beyond it the oldest
+      sent one is no longer replayable (``handle.ledger.forgotten``), then the
+      oldest queued one is dropped; each is logged
+      (``live_actor.session.ledger_full``).
     * ``go_away_margin``: rotate at least this long before a goAway deadline
       (at most half the notice).
     * ``shutdown_timeout``: how long ``close()`` may take to send what was
@@ -71,7 +78,9 @@ class SessionOptions:
     event_buffer: int = attrs.field(default=2 * MiB, validator=at_least(0, integer=True))
     callback_buffer: int = attrs.field(default=4 * MiB, validator=at_least(0, integer=True))
     media_buffer_seconds: float = attrs.field(default=1.0, validator=at_least(0))
+    media_buffer_bytes: int = attrs.field(default=4 * MiB, validator=at_least(0, integer=True))
     media_policy: MediaPolicy = attrs.field(default="replay", validator=one_of("replay", "drop"))
+    ledger_bytes: int = attrs.field(default=16 * MiB, validator=at_least(1024, integer=True))
     go_away_margin: float = attrs.field(default=2.0, validator=at_least(0))
     shutdown_timeout: float = attrs.field(default=5.0, validator=at_least(0))
     close_callback_timeout: float = attrs.field(default=1.0, validator=at_least(0.001))

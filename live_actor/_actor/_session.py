@@ -95,7 +95,9 @@ class SessionActor:
             gemini_api=config.auth == "gemini",
             transparent=transparent,
             media_buffer_seconds=options.media_buffer_seconds,
+            media_buffer_bytes=options.media_buffer_bytes,
             media_policy=options.media_policy,
+            ledger_bytes=options.ledger_bytes,
             resume_handle=config.resume_handle,
             manual_activity=bool(detection is not None and detection.disabled),
             capabilities=capabilities_for(config.model),
@@ -115,6 +117,7 @@ class SessionActor:
                 option=options.telemetry,
             ),
         )
+        self.core.ledger.on_overflow = self.observer.ledger_full
         self.pipe = CommandPipe(self.core, options.command_buffer, self.closed_error)
         self.delivery = Delivery(
             callbacks,

@@ -78,7 +78,7 @@ from ._events import (
     TurnStarted,
     UsageReported,
 )
-from ._ledger import Entry, Ledger, MediaPolicy
+from ._ledger import DEFAULT_LEDGER_BYTES, DEFAULT_MEDIA_BYTES, Entry, Ledger, MediaPolicy
 from ._media import media_input
 from ._messages import (
     ClientContent,
@@ -122,7 +122,9 @@ class SessionCore:
         gemini_api: bool = True,
         transparent: bool = False,
         media_buffer_seconds: float = 1.0,
+        media_buffer_bytes: int = DEFAULT_MEDIA_BYTES,
         media_policy: MediaPolicy = "replay",
+        ledger_bytes: int = DEFAULT_LEDGER_BYTES,
         resume_handle: str | None = None,
         manual_activity: bool = False,
         capabilities: ModelCapabilities | None = None,
@@ -158,7 +160,9 @@ class SessionCore:
         self.ledger = Ledger(
             transparent=transparent,
             media_buffer_seconds=media_buffer_seconds,
+            media_buffer_bytes=media_buffer_bytes,
             media_policy=media_policy,
+            max_bytes=ledger_bytes,
         )
         #: number of the current (or last) connection; 1 for the first dial.
         self.connection_number = 0
@@ -480,9 +484,7 @@ class SessionCore:
             raise LocalProtocolError(
                 f"cannot encode this {type(message).__name__} as JSON: {exc}"
             ) from exc
-        entry = self.ledger.accept(message)
-        entry.frame = frame
-        return entry
+        return self.ledger.accept(message, frame)
 
     def accept_media(self, data: bytes, mime_type: str, *, field: str = "audio") -> Entry:
         """``accept(RealtimeInput(<field>=Blob(...)))`` for the per-chunk path.

@@ -119,8 +119,10 @@ class Entry:
     #: the session's command task took it: it is sent or queued, never dropped
     #: for the cancellation of the send that handed it over.
     taken: bool = False
-    #: the encoded frame of a control message (encoded once, when accepted).
+    #: the encoded frame (encoded once, when accepted; ``None`` on the per-chunk path).
     frame: str | None = None
+    #: bytes it takes on the wire (its frame; the per-chunk path: its data as base64).
+    size: int = 0
     outcome: SendOutcome = SendOutcome.ACCEPTED
     drop_reason: str | None = None
     #: times the server closed with 1009 (too big) while this was the likely culprit.
@@ -140,6 +142,8 @@ class LedgerStats:
     dropped_media: int = 0
     dropped_media_seconds: float = 0.0
     dropped_reasons: dict[str, int] = attrs.Factory(dict)
+    #: sent messages let go of by ``ledger_bytes`` (no longer replayable).
+    forgotten: int = 0
     #: sent on a connection that died, not yet replayed when the session closed:
     #: the server may or may not have consumed them.
     unconfirmed_at_close: int = 0

@@ -40,10 +40,12 @@ Rules (read top to bottom, as in h11's ``_state.py``):
 
    Kept messages are replayed; a consumed one may then arrive twice (never
    lost).  ``transparent`` resumption (Vertex AI) is exact.
-4. Audio and video go to a bounded ring (``media_buffer_seconds``).  A handle
-   removes the chunks up to the last message it provably holds; on a reconnect
-   the rest are replayed or dropped by policy, oldest first when the ring
-   overflows, and every drop is counted.
+4. Audio and video go to a bounded ring (``media_buffer_seconds`` of audio and
+   ``media_buffer_bytes``), a rolling window: the oldest chunks leave it as new
+   ones are sent.  A handle removes the chunks up to the last message it
+   provably holds; on a reconnect the rest are replayed or dropped by policy.
+   Media queued while disconnected has the same bounds; the oldest queued
+   chunks are dropped beyond them, and every drop is counted.
 5. Tool responses for calls issued on a connection that died are replayed
    first, once per call id, when the resumed session knows the call: it was
    issued before the handle the session resumed from.  A response to a call
@@ -68,15 +70,20 @@ Rules (read top to bottom, as in h11's ``_state.py``):
    that connection.  A message the server found too big (1009) is replayed at
    most once more: the largest control message of that connection is dropped
    the second time.
+9. Control messages held (sent but unconfirmed, and queued) are bounded by
+   ``max_bytes`` of encoded frames.  Beyond it the oldest sent one is
+   forgotten (no longer replayable; counted in ``stats.forgotten``), then the
+   oldest queued one is dropped; the newest message is always kept.  Each is
+   reported to ``on_overflow`` so the session can log it.
 """
 
 from __future__ import annotations
 
-import collections
 import sys
-from collections.abc import Iterable, Mapping
-from typing import Literal
+from collections.abc import Callable, Iterable, Mapping
+from typing import Final, Literal, TypeAlias
 
+from ._codec import encode_client_message
 from ._entries import (
     Entry,
     LedgerStats,
@@ -86,6 +93,7 @@ from ._entries import (
     sample_rate,
     triggers_turn,
 )
+from ._held import Held
 from ._messages import (
     Blob,
     ClientMessage,
@@ -109,6 +117,17 @@ __all__ = [
 MediaPolicy = Literal["replay", "drop"]
 
 
+#: Default of ``max_bytes``: encoded control messages held for a replay.
+DEFAULT_LEDGER_BYTES: Final = 16 * 1024 * 1024
+#: Default of ``media_buffer_bytes``: media held for a replay (ring, and queued).
+DEFAULT_MEDIA_BYTES: Final = 4 * 1024 * 1024
+
+#: Called with a reason and the entry for each message rule 9 let go.
+OnOverflow: TypeAlias = Callable[[str, Entry], None]
+
+_EPSILON: Final = 1e-9
+
+
 class Ledger:
     """Outbound bookkeeping of one supervised session (see module rules)."""
 
@@ -117,20 +136,26 @@ class Ledger:
         *,
         transparent: bool = False,
         media_buffer_seconds: float = 1.0,
+        media_buffer_bytes: int = DEFAULT_MEDIA_BYTES,
         media_policy: MediaPolicy = "replay",
+        max_bytes: int = DEFAULT_LEDGER_BYTES,
+        on_overflow: OnOverflow | None = None,
     ) -> None:
         self.transparent = transparent
         self.media_buffer_seconds = media_buffer_seconds
+        self.media_buffer_bytes = media_buffer_bytes
         self.media_policy: MediaPolicy = media_policy
+        self.max_bytes = max_bytes
+        self.on_overflow = on_overflow
         self.stats = LedgerStats()
         self._seq = 0
         #: control messages sent but not yet covered by a handle, in send order.
-        self._unconfirmed: collections.deque[Entry] = collections.deque()
-        #: media sent since the last handle, bounded by ``media_buffer_seconds``.
-        self._media: collections.deque[tuple[Entry, float]] = collections.deque()
-        self._media_seconds = 0.0
-        #: commands accepted while no connection was ready.
-        self._queued: collections.deque[Entry] = collections.deque()
+        self._unconfirmed = Held()
+        #: media sent since the last handle (rule 4's ring).
+        self._media = Held()
+        #: commands accepted while no connection was ready; its media, for rule 4.
+        self._queued = Held()
+        self._queued_media = Held()
         #: call ids answered on some connection (rule 5).
         self._answered_calls: set[str] = set()
         #: connection -> triggers sent / turns started on it (rule 3).
@@ -149,7 +174,10 @@ class Ledger:
 
     # ----------------------------------------------------------- accepting
 
-    def accept(self, message: ClientMessage) -> Entry:
+    def accept(self, message: ClientMessage, frame: str | None = None) -> Entry:
+        """A new entry for ``message``; ``frame`` is its encoding, if made already."""
+        if frame is None:
+            frame = encode_client_message(message)
         self._seq += 1
         self.stats.accepted += 1
         media = is_media(message)
@@ -159,6 +187,8 @@ class Ledger:
             media,
             triggers_turn(message),
             seconds=media_seconds(message) if media else 0.0,
+            frame=frame,
+            size=len(frame),
         )
 
     def accept_media(self, message: RealtimeInput, blob: Blob) -> Entry:
@@ -167,27 +197,31 @@ class Ledger:
         self.stats.accepted += 1
         seconds = 0.0
         mime = blob.mime_type
-        if mime is not None and mime.startswith("audio/") and blob.data is not None:
-            seconds = len(blob.data) / (2 * sample_rate(mime))
-        return Entry(self._seq, message, True, False, seconds=seconds)
+        data = blob.data
+        if mime is not None and mime.startswith("audio/") and data is not None:
+            seconds = len(data) / (2 * sample_rate(mime))
+        size = 4 * ((len(data) + 2) // 3) if data is not None else 0  # as base64
+        return Entry(self._seq, message, True, False, seconds=seconds, size=size)
 
     def queue(self, entry: Entry) -> None:
         """Rule 6: hold a command until a connection is ready."""
         self.stats.queued += 1
         entry.outcome = SendOutcome.QUEUED
         if entry.media:
-            # Bound queued media like the ring so a long outage cannot grow memory.
-            queued_media = [e for e in self._queued if e.media]
-            seconds = sum(e.seconds for e in queued_media) + entry.seconds
-            while queued_media and seconds > self.media_buffer_seconds + 1e-9:
-                oldest = queued_media.pop(0)
-                self._queued.remove(oldest)
-                seconds -= oldest.seconds
-                self.stats.drop("media buffer full while reconnecting", oldest)
             if self.media_policy == "drop":
                 self.stats.drop("media policy drop while reconnecting", entry)
                 return
+            # Bound queued media like the ring so a long outage cannot grow memory.
+            queued = self._queued_media
+            queued.append(entry)
+            self._queued.append(entry)
+            while len(queued) > 1 and self._media_over(queued):
+                oldest = queued.popleft()
+                self._queued.remove(oldest)
+                self.stats.drop("media buffer full while reconnecting", oldest)
+            return
         self._queued.append(entry)
+        self._bound_control(entry)
 
     def mark_sent(self, entry: Entry, connection: int, index: int, *, replay: bool) -> None:
         """``entry`` went out as message ``index`` of ``connection``."""
@@ -204,12 +238,10 @@ class Ledger:
             self.stats.sent += 1
             entry.outcome = SendOutcome.SENT
         if entry.media:
-            seconds = entry.seconds
-            self._media.append((entry, seconds))
-            self._media_seconds += seconds
-            while self._media and self._media_seconds > self.media_buffer_seconds + 1e-9:
-                _old, old_seconds = self._media.popleft()
-                self._media_seconds -= old_seconds
+            ring = self._media
+            ring.append(entry)
+            while len(ring) and self._media_over(ring):
+                ring.popleft()  # a rolling window: the chunk was sent
             return
         if isinstance(entry.message, ToolResponse):
             for response in entry.message.function_responses or ():
@@ -217,16 +249,51 @@ class Ledger:
                     self._answered_calls.add(response.id)
             self._awaiting_output.append(entry)
         self._unconfirmed.append(entry)
+        self._bound_control(entry)
+
+    def _media_over(self, held: Held) -> bool:
+        return (
+            held.seconds > self.media_buffer_seconds + _EPSILON
+            or held.bytes > self.media_buffer_bytes
+        )
+
+    def _bound_control(self, newest: Entry) -> None:
+        """Rule 9: hold at most ``max_bytes`` of control messages."""
+        unconfirmed = self._unconfirmed
+        queued = self._queued
+        over = unconfirmed.bytes + queued.bytes - self._queued_media.bytes - self.max_bytes
+        if over <= 0:
+            return
+        while over > 0 and len(unconfirmed) and unconfirmed.first() is not newest:
+            entry = unconfirmed.popleft()
+            over -= entry.size
+            self.stats.forgotten += 1
+            if self.on_overflow is not None:
+                self.on_overflow("ledger full: a sent message is no longer replayable", entry)
+        if over <= 0:
+            return
+        reason = "ledger full while reconnecting"
+        dropped: set[int] = set()
+        for entry in queued:
+            if over <= 0:
+                break
+            if entry is not newest and not entry.media:
+                dropped.add(entry.seq)
+                over -= entry.size
+                self.stats.drop(reason, entry)
+                if self.on_overflow is not None:
+                    self.on_overflow(reason, entry)
+        if dropped:
+            self._queued = Held(e for e in queued if e.seq not in dropped)
 
     def unsend(self, entry: Entry) -> None:
         """Undo :meth:`mark_sent` of the entry sent last: its frame never reached the
         socket (the send was cancelled before handing it over)."""
         connection = entry.connection
         if entry.media:
-            if self._media and self._media[-1][0] is entry:
-                _entry, seconds = self._media.pop()
-                self._media_seconds -= seconds
-        elif self._unconfirmed and self._unconfirmed[-1] is entry:
+            if self._media.last() is entry:
+                self._media.pop()
+        elif self._unconfirmed.last() is entry:
             self._unconfirmed.pop()
             if self._awaiting_output and self._awaiting_output[-1] is entry:
                 self._awaiting_output.pop()
@@ -297,7 +364,7 @@ class Ledger:
         about them.
         """
         self.handles += 1
-        kept: collections.deque[Entry] = collections.deque()
+        kept = Held()
         #: index of the last message of this connection the handle provably holds.
         frontier = -1
         if self.transparent:
@@ -315,24 +382,25 @@ class Ledger:
         else:
             # Walk backwards: a covered message covers every earlier message of its
             # connection (the server consumes in order).
+            newest_first = []
             for entry in reversed(self._unconfirmed):
                 if entry.connection != connection:
-                    kept.appendleft(entry)
+                    newest_first.append(entry)
                     continue
                 if frontier >= 0 or self._covered_without_index(entry, connection):
                     frontier = max(frontier, entry.index if entry.index is not None else -1)
                     self._confirm(entry)
                 else:
-                    kept.appendleft(entry)
+                    newest_first.append(entry)
+            kept = Held(reversed(newest_first))
         self._unconfirmed = kept
         # Audio and video up to the frontier are in the state the handle captures;
         # later chunks may still be in flight and stay in the ring (rule 4).
-        self._media = collections.deque(
-            (entry, seconds)
-            for entry, seconds in self._media
+        self._media = Held(
+            entry
+            for entry in self._media
             if entry.connection != connection or entry.index is None or entry.index > frontier
         )
-        self._media_seconds = sum(seconds for _entry, seconds in self._media)
 
     def prune_consumed(self) -> None:
         """Rule 7: forget messages the server provably consumed (no handle needs them)."""
@@ -345,10 +413,8 @@ class Ledger:
             if entry.connection == connection and entry.answered:
                 entry.completed = True
 
-    def _without_consumed(
-        self, *, drop_tool_responses: bool, seeded: bool = False
-    ) -> collections.deque[Entry]:
-        kept: collections.deque[Entry] = collections.deque()
+    def _without_consumed(self, *, drop_tool_responses: bool, seeded: bool = False) -> Held:
+        newest_first: list[Entry] = []
         consumed_on: set[int | None] = set()  # connections whose frontier was passed
         for entry in reversed(self._unconfirmed):
             connection = entry.connection
@@ -367,8 +433,8 @@ class Ledger:
             elif drop_tool_responses and isinstance(entry.message, ToolResponse):
                 self.stats.drop("tool response to a call of a session that was not restored", entry)
             else:
-                kept.appendleft(entry)
-        return kept
+                newest_first.append(entry)
+        return Held(reversed(newest_first))
 
     def reject_last(self, connection: int, reason: str) -> Entry | None:
         """The server refused a message of ``connection`` and closed (1007/1008):
@@ -451,7 +517,7 @@ class Ledger:
                 tool.append(entry)
             else:
                 rest.append(entry)
-        media = [entry for entry, _seconds in self._media]
+        media = list(self._media)
         if self.media_policy == "drop":
             for entry in media:
                 self.stats.drop("media policy drop on reconnect", entry)
@@ -460,8 +526,8 @@ class Ledger:
         queued = list(self._queued)
         self._unconfirmed.clear()
         self._media.clear()
-        self._media_seconds = 0.0
         self._queued.clear()
+        self._queued_media.clear()
         return tool + merged + queued
 
     def drop_all(self, reason: str, *, delivered_connection: int | None = None) -> list[Entry]:
@@ -478,15 +544,15 @@ class Ledger:
         for entry in dropped:
             self.stats.drop(reason, entry)
         unknown = [e for e in self._unconfirmed if e.connection != delivered_connection]
-        unknown += [e for e, _s in self._media if e.connection != delivered_connection]
+        unknown += [e for e in self._media if e.connection != delivered_connection]
         self.stats.unconfirmed_at_close += len(unknown)
         for entry in unknown:
             entry.outcome = SendOutcome.UNCONFIRMED_AT_CLOSE
         dropped += unknown
         self._queued.clear()
+        self._queued_media.clear()
         self._unconfirmed.clear()
         self._media.clear()
-        self._media_seconds = 0.0
         return dropped
 
     @property
@@ -505,7 +571,7 @@ class Ledger:
         media ring.  Read by ``SessionCore.snapshot()``."""
         kept = list(self._unconfirmed) + [e for e in self._queued if media or not e.media]
         if media:
-            kept += [entry for entry, _seconds in self._media]
+            kept += list(self._media)
         return sorted(kept, key=_send_order)
 
     def restore(
@@ -533,16 +599,15 @@ class Ledger:
         self._call_epoch.update(call_epochs)
         for entry in sorted(entries, key=_send_order):
             self._seq = max(self._seq, entry.seq)
+            if not entry.size:
+                entry.size = len(entry.frame or encode_client_message(entry.message))
             if entry.media:
                 if entry.connection is None:
                     self.queue(entry)
                     continue
-                self._media.append((entry, entry.seconds))
-                self._media_seconds += entry.seconds
-                while self._media and self._media_seconds > self.media_buffer_seconds + 1e-9:
-                    old, old_seconds = self._media.popleft()
-                    self._media_seconds -= old_seconds
-                    self.stats.drop("media buffer full while adopting", old)
+                self._media.append(entry)
+                while len(self._media) and self._media_over(self._media):
+                    self.stats.drop("media buffer full while adopting", self._media.popleft())
                 continue
             if isinstance(entry.message, ToolResponse):
                 ids = [r.id for r in entry.message.function_responses or () if r.id]
@@ -551,6 +616,7 @@ class Ledger:
                 self._issued_calls.setdefault(entry.connection or 0, set()).update(ids)
             entry.outcome = SendOutcome.SENT if entry.connection is not None else SendOutcome.QUEUED
             self._unconfirmed.append(entry)
+            self._bound_control(entry)
 
 
 def _send_order(entry: Entry) -> tuple[int, int, int]:
