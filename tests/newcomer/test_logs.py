@@ -40,6 +40,7 @@ README_EVENTS = (
             "message_too_big",
             "callback_error",
             "callback_overflow",
+            "ledger_full",
             "event_overflow",
             "closed",
         ]
