@@ -40,13 +40,14 @@ from .._errors import (
 )
 from .._events import GaveUp, Reconnecting, Resumed
 from .._protocol._capabilities import capabilities_for
-from .._protocol._core import Replay, SessionCore
+from .._protocol._core import SessionCore
 from .._protocol._events import TurnCompleted
 from .._protocol._ledger import Entry
 from .._protocol._messages import (
     ClientMessage,
     SessionResumptionConfig,
 )
+from .._protocol._replay import Replay
 from .._protocol._state import SessionStatus
 from .._protocol._supervision import (
     Exit,

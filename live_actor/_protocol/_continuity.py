@@ -28,6 +28,7 @@ After a reconnect the ledger replays what the new server session lacks
 
 from __future__ import annotations
 
+import collections
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Final, Literal
 
@@ -50,6 +51,7 @@ from ._messages import (
 
 __all__ = [
     "CONTINUE_PROMPT",
+    "Answers",
     "CutTurn",
     "complete_setup",
     "reask_messages",
@@ -73,6 +75,48 @@ class CutTurn:
     question: str
     #: the reply answered the user (a message or speech), not the model's own initiative.
     prompted: bool = True
+
+
+class Answers:
+    """Which message the model's current reply answers: what a cut reply asks again.
+
+    Turn-triggering messages sent on a connection wait, oldest first; each model
+    turn that starts answers the oldest waiting one (the service answers in
+    order).  A turn that starts with none waiting after the user spoke answers
+    the speech; one that starts with none waiting and no speech is the model's
+    own (proactive audio) and answers nothing.
+    """
+
+    __slots__ = ("_answering", "_speech", "_waiting")
+
+    def __init__(self) -> None:
+        self._waiting: collections.deque[Entry] = collections.deque()
+        self._answering: Entry | None = None
+        self._speech = False
+
+    def trigger_sent(self, entry: Entry) -> None:
+        self._waiting.append(entry)
+
+    def turn_started(self, *, after_speech: bool) -> None:
+        waiting = self._waiting
+        self._answering = waiting.popleft() if waiting else None
+        self._speech = after_speech and self._answering is None
+
+    def cut(self, pending_user_text: str) -> CutTurn:
+        """The reply in progress, were it cut now (``pending_user_text``: the
+        transcript of speech not yet answered)."""
+        speech = self._speech
+        return CutTurn(
+            self._answering,
+            pending_user_text if speech else "",
+            prompted=speech or self._answering is not None,
+        )
+
+    def connection_lost(self) -> None:
+        """A new connection starts with nothing waiting (the replay re-sends it)."""
+        self._waiting.clear()
+        self._answering = None
+        self._speech = False
 
 
 def seed_message(turns: Sequence[Content], caps: ModelCapabilities) -> ClientContent:

@@ -47,23 +47,13 @@ Rules:
 
 from __future__ import annotations
 
-import collections
 from collections.abc import Mapping, Sequence
 
-import attrs
-
 from .._errors import LocalProtocolError, RemoteProtocolError, SessionClosedError
-from . import _snapshot
+from . import _replay, _snapshot
 from ._capabilities import ModelCapabilities
 from ._codec import decode_server_message, encode_client_message
-from ._continuity import (
-    CutTurn,
-    CutTurnPolicy,
-    complete_setup,
-    reask_messages,
-    seed_message,
-    tool_note,
-)
+from ._continuity import Answers, CutTurn, CutTurnPolicy, complete_setup
 from ._enums import VadSignalType, VoiceActivityType
 from ._events import (
     CoreEvent,
@@ -81,7 +71,6 @@ from ._events import (
 from ._ledger import DEFAULT_LEDGER_BYTES, DEFAULT_MEDIA_BYTES, Entry, Ledger, MediaPolicy
 from ._media import media_input
 from ._messages import (
-    ClientContent,
     ClientMessage,
     Content,
     FunctionCall,
@@ -91,6 +80,7 @@ from ._messages import (
     UsageMetadata,
 )
 from ._refusals import check_message
+from ._replay import Replay
 from ._snapshot import CoreSnapshot
 from ._state import ACCEPTING, RECEIVING, TRANSITIONS, Input, SessionStatus
 from ._transcript import DEFAULT_TRANSCRIPT_BYTES, Transcript
@@ -98,19 +88,6 @@ from ._turns import TurnState
 from ._usage import Usage
 
 __all__ = ["Replay", "SessionCore", "SessionStatus", "Usage"]
-
-
-@attrs.frozen
-class Replay:
-    """What a connection sends once ready (:meth:`SessionCore.replay`), in order."""
-
-    frames: list[str]
-    #: entries sent again (not the queued ones sent for the first time).
-    replayed: list[Entry]
-    #: history turns sent to re-seed a fresh session.
-    reseeded_turns: int
-    #: messages sent to ask a cut question again (the cut-turn policy).
-    reasked: int
 
 
 class SessionCore:
@@ -144,14 +121,10 @@ class SessionCore:
         self.voice_consent_signature: Mapping[str, object] | None = None
         #: number of the stored handle (``ledger.handles`` when it came; rule 12).
         self._handle_number = 0
-        #: the number of the handle the current connection resumed from.
-        self._resumed_from: int | None = None
-        #: triggers sent on this connection whose turn has not started, oldest first:
-        #: each turn that starts answers the oldest (what a cut turn asks again).
-        self._waiting_triggers: collections.deque[Entry] = collections.deque()
-        self._answering: Entry | None = None
-        #: the current turn answers speech (the server's VAD), not a message.
-        self._answering_speech = False
+        #: the number of the handle the current connection resumed from (ledger rule 5).
+        self.resumed_from: int | None = None
+        #: which message the current reply answers (what a cut reply asks again).
+        self.answers = Answers()
         #: nothing but clientContent sent yet (a model's history seed phase).
         self._seed_phase = True
         #: automatic activity detection is disabled: the client marks activity (rule 11).
@@ -253,7 +226,7 @@ class SessionCore:
         )
         resumption = setup.session_resumption
         self.resuming = resumption is not None and bool(resumption.handle)
-        self._resumed_from = self._handle_number if self.resuming else None
+        self.resumed_from = self._handle_number if self.resuming else None
         return encode_client_message(setup)
 
     def receive(self, frame: str | bytes) -> list[CoreEvent]:
@@ -365,9 +338,7 @@ class SessionCore:
 
     def _turn_started(self, events: list[CoreEvent], speech: bool) -> None:
         self.ledger.turn_started(self.connection_number)
-        waiting = self._waiting_triggers
-        self._answering = waiting.popleft() if waiting else None
-        self._answering_speech = speech and self._answering is None
+        self.answers.turn_started(after_speech=speech)
         events.append(TurnStarted(self.turns.turns))
 
     def _commit_turn_usage(self) -> UsageMetadata | None:
@@ -379,19 +350,10 @@ class SessionCore:
         return snapshot
 
     def reply_in_progress(self) -> CutTurn | None:
-        """What the reply being generated answers, were it cut now (``None``: idle).
-
-        A message is asked again by itself; speech by its transcript; a turn the
-        model began on its own answered nothing.
-        """
+        """What the reply being generated answers, were it cut now (``None``: idle)."""
         if not self.turns.generating:
             return None
-        speech = self._answering_speech
-        return CutTurn(
-            self._answering,
-            self.transcript.pending_user_text if speech else "",
-            prompted=speech or self._answering is not None,
-        )
+        return self.answers.cut(self.transcript.pending_user_text)
 
     def connection_lost(self) -> list[CoreEvent]:
         """The transport is gone (rule 1); a turn in progress is cut."""
@@ -402,9 +364,7 @@ class SessionCore:
         if cut is not None:  # a reply cut: ask again after the reconnect
             self.cut_turn = cut
             self.transcript.cut()
-        self._answering = None
-        self._answering_speech = False
-        self._waiting_triggers.clear()
+        self.answers.connection_lost()
         if self.turns.connection_lost():
             events.append(
                 TurnCompleted(
@@ -504,7 +464,7 @@ class SessionCore:
         replay after a reconnect and while draining for a goAway rotation.
         """
         if self.can_send_now:
-            return self._emit(entry, replay=False)
+            return self.emit(entry, replay=False)
         if self.status is SessionStatus.CLOSED:
             self.ledger.stats.drop("session closed", entry)
             return None
@@ -544,105 +504,30 @@ class SessionCore:
         cut_policy: CutTurnPolicy = "repeat",
         prefix: Sequence[ClientMessage] = (),
     ) -> Replay:
-        """After a connection became ready: what to send, in order (rule 12).
+        """After a connection became ready: what to send, in order (rule 12; ``_replay``).
 
-        A fresh session (no handle sent) after the first connection is re-seeded
-        with ``history`` (the app's) or the transcript; then the ledger's replay
-        (ledger rules 5-7); then the queued commands.  What asks a cut
-        question again (``cut_policy``) goes where the question was first asked:
-        before what the user sent after it (at the end when it was speech).
-        Until this is called, new commands are queued so that they follow the
-        replay.
+        Until this is called, new commands are queued so that they follow the replay.
         """
         if not self._can_send:
             raise LocalProtocolError(f"cannot replay while {self.status}")
         self._replay_pending = False
-        messages: list[ClientMessage] = list(prefix)
-        reseeded = 0
-        from_transcript = False
-        fresh = not self.resuming and self.connection_number > 1
-        if fresh:
-            from_transcript = history is None
-            turns = tuple(history) if history is not None else self.transcript.contents()
-            if turns:
-                messages.append(seed_message(turns, self.capabilities))
-                reseeded = len(turns)
-        # Before the seed joins the ledger.  A fresh session does not get back
-        # what the lost one consumed, nor what its seed holds (ledger rule 7).
-        plan = self.ledger.replay_plan(
-            restored=self.resuming,
-            resumed_from=self._resumed_from,
-            seeded=from_transcript and reseeded > 0,
-        )
-        if self.resuming and not self.capabilities.mid_session_client_content:
-            plan = self._without_client_content(plan)
-        notes = [
-            tool_note(response)
-            for entry in self.ledger.unknown_call_responses
-            if isinstance(entry.message, ToolResponse)
-            for response in entry.message.function_responses or ()
-            if response.name in self.non_idempotent_tools
-        ]
-        cut = self.cut_turn
-        reask = reask_messages(
-            cut if (cut or notes) else None,
-            policy=cut_policy,
-            caps=self.capabilities,
-            replayed=plan,
-            notes=notes,
-        )
-        self.cut_turn = None
-        # The question goes where it was first asked: before what the user sent
-        # after it (a later question is answered after it, as before the cut).
-        at = len(plan)
-        if reask and cut is not None and cut.trigger is not None:
-            after = cut.trigger.seq
-            at = next(
-                (
-                    i
-                    for i, entry in enumerate(plan)
-                    if entry.seq > after and not isinstance(entry.message, ToolResponse)
-                ),
-                len(plan),
-            )
-        frames = [self._emit(self.ledger.accept(m), replay=False, record=False) for m in messages]
-        replayed: list[Entry] = []
-        for i, entry in enumerate(plan):
-            if i == at:
-                frames += self._emit_reask(reask)
-            again = entry.connection is not None
-            frames.append(self._emit(entry, replay=again))
-            if again:
-                replayed.append(entry)
-        if at == len(plan):
-            frames += self._emit_reask(reask)
-        return Replay(frames, replayed, reseeded, len(reask))
+        return _replay.replay(self, history=history, cut_policy=cut_policy, prefix=prefix)
 
-    def _emit_reask(self, messages: Sequence[ClientMessage]) -> list[str]:
-        return [
-            self._emit(self.ledger.accept(message), replay=False, record=False)
-            for message in messages
-        ]
+    def emit_new(self, message: ClientMessage) -> str:
+        """Send a message the session made (a seed, a re-ask): in the ledger, not
+        in the transcript."""
+        return self.emit(self.ledger.accept(message), replay=False, record=False)
 
-    def _without_client_content(self, plan: list[Entry]) -> list[Entry]:
-        """Capabilities: a model that refuses clientContent mid-session never gets one
-        replayed into a resumed session (its history seed phase is over there)."""
-        kept = []
-        for entry in plan:
-            if isinstance(entry.message, ClientContent) and entry.connection is not None:
-                self.ledger.stats.drop("clientContent is refused mid-session by this model", entry)
-            else:
-                kept.append(entry)
-        return kept
-
-    def _emit(self, entry: Entry, *, replay: bool, record: bool = True) -> str:
+    def emit(self, entry: Entry, *, replay: bool, record: bool = True) -> str:
+        """The frame of ``entry``, sent now as the next message of this connection
+        (for :meth:`dispatch` and ``_replay``; the shell never calls it)."""
         self.index += 1
         self.ledger.mark_sent(entry, self.connection_number, self.index, replay=replay)
         if not entry.media:
             message = entry.message
             if entry.turn:
                 self.turns.trigger_sent()
-                self._waiting_triggers.append(entry)
+                self.answers.trigger_sent(entry)
             else:
                 self.turns.control_sent()
             if record and not replay:
