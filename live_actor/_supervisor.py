@@ -51,7 +51,7 @@ from ._callbacks import (
 from ._config import LiveConfig
 from ._errors import ConfigError, GaveUpError, LocalProtocolError
 from ._handle import SessionHandle
-from ._protocol._supervision import Action, RestartPolicy, RestartType, decide
+from ._protocol._supervision import Action, RestartPolicy, RestartType, decide, restart_delay
 from ._store._api import SessionStore
 from ._store._lease import LeaseKeeper
 
@@ -102,7 +102,7 @@ async def supervise(actor: SessionActor) -> None:
                     exit_,
                 )
                 return
-            delay = charged
+            delay = restart_delay(charged, now=anyio.current_time(), go_away_at=actor.go_away_at)
         if decision.action is Action.FRESH:
             # Handle hygiene: a rejected or expired handle -> fresh session, said honestly.
             actor.observer.log.warning(

@@ -119,7 +119,9 @@ async def _dial_and_serve(actor: SessionActor, *, fresh: bool) -> Exit:
 
 
 def _account_for_the_end(actor: SessionActor, conn: Incarnation | None) -> None:
-    """Supervision rules 2 and 3: was the connection useful; does backoff reset."""
+    """Supervision rules 2, 3 and 6: was the connection useful; does backoff reset;
+    which goAway deadline bounds the next backoff."""
+    actor.go_away_at = conn.go_away_at if conn is not None else None
     if conn is None or conn.ready_at is None:
         actor.last_useful = False
         return

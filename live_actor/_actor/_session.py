@@ -153,6 +153,8 @@ class SessionActor:
         self.connect_error: LiveError | None = None
         #: the last exit was a useful connection (supervision rule 2).
         self.last_useful = False
+        #: the goAway deadline of the last connection (rule 6), if one came.
+        self.go_away_at: float | None = None
         #: partly received turn of ``receive_turn()`` (kept across calls: cancel-safe).
         self.turn_assembler = TurnAssembler()
         #: the handle's last send receipt (``SessionHandle.last_receipt``).

@@ -42,6 +42,10 @@ Rules:
    to a fresh session once, charged; a fresh setup it rejects is fatal.
 5. The first connection of a session is attempted once: its failure is what
    ``connect()`` raises.  Restarts apply once the session was ready.
+6. A goAway deadline bounds the backoff: a restart after a goAway waits at most
+   half the time left before that deadline (the other half is for dialling and
+   setup), and not at all once it has passed.  A charged rotation still counts
+   against the restart intensity, so a goAway after every setup still gives up.
 
 Time is passed in (``now``) and randomness injected (``random``): nothing
 here reads a clock or draws a number of its own.
@@ -79,6 +83,7 @@ __all__ = [
     "classify_http_status",
     "close_budget",
     "decide",
+    "restart_delay",
     "rotation_deadline",
     "was_useful",
 ]
@@ -332,6 +337,14 @@ def rotation_deadline(go_away_at: float, time_left: float, margin: float) -> flo
     for a safe point, a 300 s notice waits up to 298 s.
     """
     return go_away_at - min(margin, max(0.0, time_left) / 2)
+
+
+def restart_delay(backoff: float, *, now: float, go_away_at: float | None) -> float:
+    """Rule 6: the wait before a restart, never past half the time left before a
+    goAway deadline (``go_away_at``; ``None`` when no goAway came)."""
+    if go_away_at is None:
+        return backoff
+    return min(backoff, max(0.0, (go_away_at - now) / 2))
 
 
 def close_budget(

@@ -20,6 +20,7 @@ from live_actor._protocol._supervision import (
     classify_http_status,
     close_budget,
     decide,
+    restart_delay,
     rotation_deadline,
     was_useful,
 )
@@ -234,6 +235,32 @@ def test_a_close_never_outlives_its_budgets(
     assert 0 <= budget <= close_timeout
     if closing:
         assert budget <= max(0.0, close_in) + 1e-9
+
+
+@given(
+    backoff=st.floats(0, 60),
+    now=st.floats(0, 1e5),
+    go_away_in=st.one_of(st.none(), st.floats(-5, 600)),
+)
+def test_a_backoff_never_eats_the_second_half_of_a_go_away_notice(
+    backoff: float, now: float, go_away_in: float | None
+) -> None:
+    go_away_at = None if go_away_in is None else now + go_away_in
+    delay = restart_delay(backoff, now=now, go_away_at=go_away_at)
+    assert 0 <= delay <= backoff
+    if go_away_in is None:
+        assert delay == backoff
+    else:
+        assert now + delay <= now + max(0.0, go_away_in) / 2 + 1e-6
+
+
+@pytest.mark.parametrize(
+    ("backoff", "go_away_in", "delay"),
+    [(0.49, None, 0.49), (0.49, 0.5, 0.25), (0.49, 10.0, 0.49), (3.0, -1.0, 0.0)],
+)
+def test_restart_delay_table(backoff: float, go_away_in: float | None, delay: float) -> None:
+    go_away_at = None if go_away_in is None else 100.0 + go_away_in
+    assert restart_delay(backoff, now=100.0, go_away_at=go_away_at) == pytest.approx(delay)
 
 
 def test_a_connection_is_useful_after_a_turn_or_reset_after() -> None:
