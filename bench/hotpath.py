@@ -120,7 +120,7 @@ def _timed(fn: Any) -> Any:
     return run
 
 
-async def live_actor_runs(n: int, repeat: int) -> dict[str, float]:
+async def live_actor_runs(n: int, repeat: int, direction: str | None) -> dict[str, float]:
     connector = NullConnector()
     config = live_actor.LiveConfig(
         model=MODEL, generation_config={"response_modalities": ["AUDIO"]}
@@ -157,13 +157,15 @@ async def live_actor_runs(n: int, repeat: int) -> dict[str, float]:
                     got = anyio.Event()
 
             for _ in range(repeat):
-                best["send"] = min(best["send"], await send())
-                best["recv"] = min(best["recv"], await recv())
+                if direction != "recv":
+                    best["send"] = min(best["send"], await send())
+                if direction != "send":
+                    best["recv"] = min(best["recv"], await recv())
             tg.cancel_scope.cancel()
     return {k: v / n * 1e6 for k, v in best.items()}
 
 
-async def bare_runs(n: int, repeat: int) -> dict[str, float]:
+async def bare_runs(n: int, repeat: int, direction: str | None) -> dict[str, float]:
     transport = NullTransport()
     transport.sent = 1
     best = {"send": float("inf"), "recv": float("inf")}
@@ -198,8 +200,10 @@ async def bare_runs(n: int, repeat: int) -> dict[str, float]:
                 got = anyio.Event()
 
         for _ in range(repeat):
-            best["send"] = min(best["send"], await send())
-            best["recv"] = min(best["recv"], await recv())
+            if direction != "recv":
+                best["send"] = min(best["send"], await send())
+            if direction != "send":
+                best["recv"] = min(best["recv"], await recv())
         tg.cancel_scope.cancel()
     return {k: v / n * 1e6 for k, v in best.items()}
 
@@ -209,15 +213,32 @@ def main() -> int:
     parser.add_argument("-n", type=int, default=10000)
     parser.add_argument("-r", "--repeat", type=int, default=5)
     parser.add_argument("--backend", choices=["asyncio", "trio", "both"], default="both")
+    parser.add_argument("--only", choices=["live_actor", "bare"], help="run one client only")
+    parser.add_argument("--direction", choices=["send", "recv"], help="measure one direction")
     args = parser.parse_args()
     quiet_logging()
     backends = ["asyncio", "trio"] if args.backend == "both" else [args.backend]
     print("| backend | client | send µs/msg | recv µs/msg |")
     print("|---|---|---:|---:|")
     for backend in backends:
-        la = anyio.run(live_actor_runs, args.n, args.repeat, backend=backend)
-        bare = anyio.run(bare_runs, args.n, args.repeat, backend=backend)
-        for name, r in (("live_actor", la), ("bare (json+base64)", bare)):
+        rows = []
+        if args.only != "bare":
+            rows.append(
+                (
+                    "live_actor",
+                    anyio.run(
+                        live_actor_runs, args.n, args.repeat, args.direction, backend=backend
+                    ),
+                )
+            )
+        if args.only != "live_actor":
+            rows.append(
+                (
+                    "bare (json+base64)",
+                    anyio.run(bare_runs, args.n, args.repeat, args.direction, backend=backend),
+                )
+            )
+        for name, r in rows:
             print(f"| {backend} | {name} | {r['send']:.2f} | {r['recv']:.2f} |")
     return 0
 
