@@ -33,6 +33,7 @@ from .._callbacks import Callbacks
 from .._errors import CallbackError, LiveError
 from .._events import Event
 from .._protocol._messages import ServerMessage
+from ._wakeup import Wakeup
 
 __all__ = ["CallbackQueue", "Delivery", "EventBuffer", "call_maybe_async", "in_callback_task"]
 
@@ -58,7 +59,7 @@ class EventBuffer:
         self.max_bytes = max_bytes
         self._items: collections.deque[tuple[Event, int]] = collections.deque()
         self._bytes = 0
-        self._wakeup = anyio.Event()
+        self._wakeup = Wakeup()
         self._closed = False
         self.overflowed = 0
         self.overflowed_bytes = 0
@@ -81,12 +82,12 @@ class EventBuffer:
             self.overflowed_bytes += old_size
             dropped += 1
         self.overflowed += dropped
-        self._wakeup.set()
+        self._wakeup.wake()
         return dropped
 
     def close(self) -> None:
         self._closed = True
-        self._wakeup.set()
+        self._wakeup.wake()
 
     def peek_nowait(self) -> Event | None:
         return self._items[0][0] if self._items else None
@@ -100,8 +101,6 @@ class EventBuffer:
             if self._closed:
                 return None
             await self._wakeup.wait()
-            if not self._items and not self._closed:
-                self._wakeup = anyio.Event()
         event, size = self._items.popleft()
         self._bytes -= size
         return event
@@ -154,10 +153,11 @@ class CallbackQueue:
         self.max_items = max_items
         self.max_bytes = max_bytes
         self.essential_timeout = essential_timeout
-        self._wakeup = anyio.Event()
+        self._wakeup = Wakeup()
         self._closed = False
-        self._idle = anyio.Event()
-        self._idle.set()
+        #: calls are queued or running; ``_done`` wakes ``wait_idle`` when that ends.
+        self._busy = False
+        self._done = Wakeup()
         self._on_failure = on_failure
         #: the callback running now, cancelled when the shutdown budget runs out.
         self._current: anyio.CancelScope | None = None
@@ -183,9 +183,8 @@ class CallbackQueue:
         dropped = 0
         if len(self._items) > self.max_items or self._bytes > self.max_bytes:
             dropped = self._make_room()
-        if self._idle.is_set():
-            self._idle = anyio.Event()
-        self._wakeup.set()
+        self._busy = True
+        self._wakeup.wake()
         return dropped
 
     def _make_room(self) -> int:
@@ -210,14 +209,15 @@ class CallbackQueue:
     def close(self) -> None:
         """No new calls; :meth:`run` returns once the queue is empty."""
         self._closed = True
-        self._wakeup.set()
+        self._wakeup.wake()
 
     @property
     def idle(self) -> bool:
-        return self._idle.is_set()
+        return not self._busy
 
     async def wait_idle(self) -> None:
-        await self._idle.wait()
+        while self._busy:
+            await self._done.wait()
 
     def abandon(self) -> int:
         """The shutdown budget ran out: cancel the callback in progress, drop the
@@ -251,11 +251,11 @@ class CallbackQueue:
                     except Exception as exc:
                         await self._on_failure(call.name, exc)
                 self._current = None
-            self._idle.set()
+            self._busy = False
+            self._done.wake()
             if self._closed:
                 return
             await self._wakeup.wait()
-            self._wakeup = anyio.Event()
 
 
 def _worth_logging(count: int, step: int) -> bool:
