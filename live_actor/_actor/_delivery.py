@@ -298,7 +298,12 @@ class Delivery:
                 dropped=self.events.overflowed,
                 dropped_bytes=self.events.overflowed_bytes,
             )
-        dropped = queue.put("on_message", callbacks.on_message, message, size=size, droppable=True)
+        on_message = callbacks.on_message
+        dropped = (
+            queue.put("on_message", on_message, message, size=size, droppable=True)
+            if on_message is not None
+            else 0
+        )
         content = message.server_content
         if content is not None and callbacks.on_transcription is not None:
             if content.input_transcription is not None:

@@ -75,7 +75,8 @@ class Wakeup:
             try:
                 await future
             finally:
-                self._unpark(future)
+                if self._waiter is future or self._waiters:  # not woken: cancelled
+                    self._unpark(future)
         self._pending = False
 
     async def _wait_trio(self) -> None:
