@@ -125,10 +125,11 @@ class Transcript:
             return
         content = message.server_content
         if content is not None:
-            if content.model_turn is not None:
-                text = message.text
-                if text:
-                    self._model.append(text)
+            turn = content.model_turn
+            if turn is not None:  # its text parts (an audio chunk has none: no list built)
+                for part in turn.parts or ():
+                    if part.text and not part.thought:
+                        self._model.append(part.text)
             if content.output_transcription is not None and content.output_transcription.text:
                 self._model.append(content.output_transcription.text)
             if content.input_transcription is not None and content.input_transcription.text:
