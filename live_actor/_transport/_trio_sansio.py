@@ -22,6 +22,7 @@ import collections
 import itertools
 import logging
 import math
+import os
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager, suppress
 from typing import Final
@@ -74,6 +75,8 @@ class TrioSansIOTransport(CloseInfo):
     ) -> None:
         self._protocol = protocol
         self._stream = stream
+        #: plain TCP on POSIX: bytes may go straight to the socket (see ``_queue_output``).
+        self._fd = _socket_fd(stream)
         self._url = shown_url
         self._options = options
         self._local: tuple[int, str] | None = None
@@ -268,8 +271,26 @@ class TrioSansIOTransport(CloseInfo):
                 return
 
     def _queue_output(self) -> None:
+        """Hand what the protocol framed to the socket, in order.
+
+        With nothing queued and no write in progress, the bytes are written at
+        once without waiting (one non-blocking ``write``, as trio's own
+        ``send_all`` starts): no writer wake-up and no trip through the event
+        loop per frame.  Whatever the socket did not take goes to the writer.
+        A synchronous write cannot be cancelled half-way, so frames stay whole.
+        """
         for data in self._protocol.data_to_send():
             if data:
+                if self._fd is not None and not self._outbox and not self._writing:
+                    try:
+                        written = os.write(self._fd, data)
+                    except OSError:  # full (BlockingIOError) or broken: the writer finds out
+                        written = 0
+                    if written:
+                        self._written += 1
+                        if written == len(data):
+                            continue
+                        data = data[written:]
                 self._outbox.append(data)
                 self._outbox_bytes += len(data)
             else:
@@ -363,6 +384,7 @@ class TrioSansIOTransport(CloseInfo):
             await self.aclose(1011, _KEEPALIVE_REASON)
 
     async def _shutdown(self) -> None:
+        self._fd = None  # the descriptor may be reused once the stream is closed
         self._keepalive_scope.cancel()
         self._watch_scope.cancel()
         self._writer_scope.cancel()
@@ -374,6 +396,14 @@ class TrioSansIOTransport(CloseInfo):
             self._reader_scope.cancel()
             self._arrived.set()
             self._closed.set()
+
+
+def _socket_fd(stream: trio.abc.Stream) -> int | None:
+    """The socket's descriptor when bytes may be written to it directly: plain TCP on
+    POSIX (``os.write`` on a socket is ``send``); ``None`` for TLS and elsewhere."""
+    if os.name != "posix" or not isinstance(stream, trio.SocketStream):
+        return None
+    return stream.socket.fileno()
 
 
 def _new_protocol(dial: Dial, options: TransportOptions) -> ClientProtocol:
