@@ -78,6 +78,8 @@ class _ClientConnection(trio_websocket.WebSocketConnection):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        #: the wsproto connection we created and handed over (framing for direct writes).
+        self.wsproto = args[1]
         self.reject_parts: list[bytes] = []
         self.reject_size = 0
         self.reject_truncated = False

@@ -31,12 +31,15 @@ from __future__ import annotations
 import collections
 import itertools
 import math
-from typing import Final
+import os
+from typing import Any, Final
 
 import trio
 import trio_websocket
 from trio_websocket import ConnectionClosed
 from wsproto.connection import ConnectionState
+from wsproto.events import BytesMessage, TextMessage
+from wsproto.utilities import LocalProtocolError
 
 from live_actor._redact import redact_url
 from live_actor._transport._base import (
@@ -72,6 +75,13 @@ class WatchedStream(trio.abc.Stream):
     watch sees progress however big the frame, and only a peer that reads
     *nothing* for ``stall_timeout`` counts as stalled.  Counting is one integer
     increment: the hot path pays no clock read and no deadline change.
+
+    On plain TCP (POSIX) :meth:`write_now` hands a frame to the socket without
+    waiting: one non-blocking ``write``, as trio's ``send_all`` starts, but no
+    trip through the event loop.  What the socket did not take is *pending*:
+    the next ``send_all`` (whoever calls it) writes it first, so frames stay
+    whole and in order.  ``send_all`` calls never overlap (trio-websocket
+    serializes its own; the transport's flush of pending bytes waits its turn).
     """
 
     def __init__(self, stream: trio.abc.Stream) -> None:
@@ -79,16 +89,70 @@ class WatchedStream(trio.abc.Stream):
         self.progress = 0
         # Reads need no watching: the inner stream's method, without a layer.
         self.receive_some = stream.receive_some  # type: ignore[method-assign]
+        self._fd: int | None = None
+        if os.name == "posix" and isinstance(stream, trio.SocketStream):
+            self._fd = stream.socket.fileno()
+        #: bytes handed over by ``write_now`` that the socket has not taken yet.
+        self.pending: bytes | memoryview = b""
+        #: a ``send_all`` is writing; the next one waits for ``_turn``.
+        self.writing = False
+        self._turn: trio.Event | None = None
+        #: a write was interrupted: the stream may end in the middle of a frame.
+        self.torn = False
+
+    def can_write_now(self) -> bool:
+        return self._fd is not None and not self.writing and not self.pending
+
+    def write_now(self, data: bytes) -> bool:
+        """Hand ``data`` over without waiting; ``False``: could not, nothing handed over."""
+        if self._fd is None or self.writing or self.pending:
+            return False
+        try:
+            written = os.write(self._fd, data)
+        except BlockingIOError:
+            written = 0
+        except OSError:
+            return False  # a dead socket: the regular path reports it
+        if written:
+            self.progress += 1
+        if written < len(data):
+            self.pending = memoryview(data)[written:]
+        return True
 
     async def send_all(self, data: bytes | bytearray | memoryview) -> None:
-        if len(data) <= _WRITE_CHUNK:
-            await self.inner.send_all(data)
-            self.progress += 1
-            return
-        view = memoryview(data)
-        for start in range(0, len(view), _WRITE_CHUNK):
-            await self.inner.send_all(view[start : start + _WRITE_CHUNK])
-            self.progress += 1
+        while self.writing:  # only the flush of pending bytes can meet another writer
+            turn = self._turn = self._turn or trio.Event()
+            await turn.wait()
+        self.writing = True
+        try:
+            if self.pending:
+                pending, self.pending = self.pending, b""
+                await self._write(pending)
+            if data:
+                await self._write(data)
+        finally:
+            self.writing = False
+            if self._turn is not None:
+                self._turn.set()
+                self._turn = None
+
+    async def _write(self, data: bytes | bytearray | memoryview) -> None:
+        try:
+            if len(data) <= _WRITE_CHUNK:
+                await self.inner.send_all(data)
+                self.progress += 1
+                return
+            view = memoryview(data)
+            for start in range(0, len(view), _WRITE_CHUNK):
+                await self.inner.send_all(view[start : start + _WRITE_CHUNK])
+                self.progress += 1
+        except BaseException:
+            self.torn = True
+            raise
+
+    def forget_socket(self) -> None:
+        """No more direct writes: the stream is being closed (its descriptor may be reused)."""
+        self._fd = None
 
     async def wait_send_all_might_not_block(self) -> None:
         await self.inner.wait_send_all_might_not_block()
@@ -119,6 +183,8 @@ class TrioWebsocketTransport(CloseInfo):
     ) -> None:
         self._ws = ws
         self._stream = stream
+        #: the connection's wsproto, to frame a message for ``WatchedStream.write_now``.
+        self._wsproto: Any = getattr(ws, "wsproto", None)
         self._reader_scope = reader_scope
         self._url = redact_url(url)
         self._options = options
@@ -206,6 +272,14 @@ class TrioWebsocketTransport(CloseInfo):
             frame = check_frame(frame)
         if self._shutting_down or self._write_failed or self._ws.closed is not None:
             raise self._closed_error()
+        if (
+            not self._outbox
+            and self._wsproto is not None
+            and not self._writing
+            and self._stream.can_write_now()
+            and self._write_now(frame)
+        ):
+            return
         if self._outbox_bytes >= self._limit:
             await self._wait_for_room()
             if self._shutting_down or self._write_failed:
@@ -216,6 +290,25 @@ class TrioWebsocketTransport(CloseInfo):
             self._writer_idle = False
             self._writer_wakeup.set()
 
+    def _write_now(self, frame: str | bytes) -> bool:
+        """Frame ``frame`` and hand it to the socket without waiting (nothing is
+        queued and no write is in progress: see ``WatchedStream.write_now``).
+        Saves the writer task's wake-up and a trip through the event loop per
+        frame.  Bytes the socket did not take are written by the writer next."""
+        try:
+            event: TextMessage | BytesMessage = (
+                TextMessage(data=frame) if isinstance(frame, str) else BytesMessage(data=frame)
+            )
+            data = self._wsproto.send(event)
+        except LocalProtocolError:
+            return False  # closing: the regular path says how
+        if not self._stream.write_now(data):
+            return False  # wsproto keeps no state for a whole message: framing again is fine
+        if self._stream.pending and self._writer_idle:
+            self._writer_idle = False
+            self._writer_wakeup.set()
+        return True
+
     async def _wait_for_room(self) -> None:
         """Until at most half of ``write_buffer_size`` waits (or writing failed)."""
         while self._outbox_bytes > self._low_water and not self._write_failed:
@@ -224,7 +317,7 @@ class TrioWebsocketTransport(CloseInfo):
 
     async def _wait_for_flush(self) -> None:
         """Until every queued frame is written whole (or writing failed)."""
-        while (self._outbox or self._writing) and not self._write_failed:
+        while (self._outbox or self._writing or self._stream.pending) and not self._write_failed:
             self._progress_wanted = True
             await self._progress.wait()
 
@@ -239,6 +332,17 @@ class TrioWebsocketTransport(CloseInfo):
         outbox = self._outbox
         with self._writer_scope:
             while True:
+                if self._stream.pending and not outbox:  # the rest of a direct write
+                    self._writing = True
+                    try:
+                        await self._stream.send_all(b"")
+                    except _WRITE_ERRORS:
+                        self._write_failed = True
+                        self._writing = False
+                        self._report_progress()
+                        return
+                    self._writing = False
+                    self._report_progress()
                 while outbox:
                     frame = outbox[0]
                     self._writing = True
@@ -332,7 +436,14 @@ class TrioWebsocketTransport(CloseInfo):
     async def _shutdown(self, code: int, reason: str, deadline: float) -> None:
         # A frame cut short by the deadline leaves the stream mid-frame: a close
         # frame after it would be garbage, so the stream is just dropped.
-        graceful = not self._writing and deadline > trio.current_time()
+        stream = self._stream
+        graceful = (
+            not self._writing
+            and not stream.torn
+            and not stream.pending
+            and deadline > trio.current_time()
+        )
+        stream.forget_socket()
         self._keepalive_scope.cancel()
         self._watch_scope.cancel()
         self._writer_scope.cancel()
