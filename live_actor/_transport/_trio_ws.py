@@ -104,15 +104,16 @@ class WatchedStream(trio.abc.Stream):
         return self._fd is not None and not self.writing and not self.pending
 
     def write_now(self, data: bytes) -> bool:
-        """Hand ``data`` over without waiting; ``False``: could not, nothing handed over."""
+        """Hand ``data`` over without waiting; ``False``: could not, nothing handed over.
+
+        Raises ``OSError`` when the socket is dead (reset, or shut down by the peer).
+        """
         if self._fd is None or self.writing or self.pending:
             return False
         try:
             written = os.write(self._fd, data)
         except BlockingIOError:
             written = 0
-        except OSError:
-            return False  # a dead socket: the regular path reports it
         if written:
             self.progress += 1
         if written < len(data):
@@ -161,6 +162,9 @@ class WatchedStream(trio.abc.Stream):
         return await self.inner.receive_some(max_bytes)
 
     async def aclose(self) -> None:
+        # Whoever closes the stream (the transport, or trio-websocket after a protocol
+        # error), its descriptor may be reused at once: never write to it again.
+        self._fd = None
         await self.inner.aclose()
 
 
@@ -302,8 +306,16 @@ class TrioWebsocketTransport(CloseInfo):
             data = self._wsproto.send(event)
         except LocalProtocolError:
             return False  # closing: the regular path says how
-        if not self._stream.write_now(data):
-            return False  # wsproto keeps no state for a whole message: framing again is fine
+        try:
+            if not self._stream.write_now(data):
+                return False  # wsproto keeps no state for a whole message: framing again is fine
+        except OSError:
+            # The socket is dead for writing.  Not through trio-websocket's send: its
+            # failure aborts the connection and discards messages already received,
+            # which the reader still delivers (a goAway, the close frame).
+            self._write_failed = True
+            self._report_progress()
+            raise self._closed_error() from None
         if self._stream.pending and self._writer_idle:
             self._writer_idle = False
             self._writer_wakeup.set()
