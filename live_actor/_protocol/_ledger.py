@@ -242,7 +242,7 @@ class Ledger:
         #: control messages sent but not yet covered by a handle, in send order.
         self._unconfirmed: collections.deque[Entry] = collections.deque()
         #: media sent since the last handle, bounded by ``media_buffer_seconds``.
-        self._media: collections.deque[tuple[Entry, float]] = collections.deque()
+        self._media: collections.deque[Entry] = collections.deque()
         self._media_seconds = 0.0
         #: commands accepted while no connection was ready.
         self._queued: collections.deque[Entry] = collections.deque()
@@ -319,12 +319,11 @@ class Ledger:
             self.stats.sent += 1
             entry.outcome = SendOutcome.SENT
         if entry.media:
-            seconds = entry.seconds
-            self._media.append((entry, seconds))
-            self._media_seconds += seconds
-            while self._media and self._media_seconds > self.media_buffer_seconds + 1e-9:
-                _old, old_seconds = self._media.popleft()
-                self._media_seconds -= old_seconds
+            ring = self._media
+            ring.append(entry)
+            self._media_seconds += entry.seconds
+            while self._media_seconds > self.media_buffer_seconds + 1e-9 and ring:
+                self._media_seconds -= ring.popleft().seconds
             return
         if isinstance(entry.message, ToolResponse):
             for response in entry.message.function_responses or ():
@@ -338,9 +337,8 @@ class Ledger:
         socket (the send was cancelled before handing it over)."""
         connection = entry.connection
         if entry.media:
-            if self._media and self._media[-1][0] is entry:
-                _entry, seconds = self._media.pop()
-                self._media_seconds -= seconds
+            if self._media and self._media[-1] is entry:
+                self._media_seconds -= self._media.pop().seconds
         elif self._unconfirmed and self._unconfirmed[-1] is entry:
             self._unconfirmed.pop()
             if self._awaiting_output and self._awaiting_output[-1] is entry:
@@ -443,11 +441,11 @@ class Ledger:
         # Audio and video up to the frontier are in the state the handle captures;
         # later chunks may still be in flight and stay in the ring (rule 4).
         self._media = collections.deque(
-            (entry, seconds)
-            for entry, seconds in self._media
+            entry
+            for entry in self._media
             if entry.connection != connection or entry.index is None or entry.index > frontier
         )
-        self._media_seconds = sum(seconds for _entry, seconds in self._media)
+        self._media_seconds = sum(entry.seconds for entry in self._media)
 
     def prune_consumed(self) -> None:
         """Rule 7: forget messages the server provably consumed (no handle needs them)."""
@@ -562,7 +560,7 @@ class Ledger:
                 tool.append(entry)
             else:
                 rest.append(entry)
-        media = [entry for entry, _seconds in self._media]
+        media = list(self._media)
         if self.media_policy == "drop":
             for entry in media:
                 self.stats.drop("media policy drop on reconnect", entry)
@@ -589,7 +587,7 @@ class Ledger:
         for entry in dropped:
             self.stats.drop(reason, entry)
         unknown = [e for e in self._unconfirmed if e.connection != delivered_connection]
-        unknown += [e for e, _s in self._media if e.connection != delivered_connection]
+        unknown += [e for e in self._media if e.connection != delivered_connection]
         self.stats.unconfirmed_at_close += len(unknown)
         for entry in unknown:
             entry.outcome = SendOutcome.UNCONFIRMED_AT_CLOSE
