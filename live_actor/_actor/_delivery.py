@@ -27,6 +27,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
 import anyio
+import anyio.abc
 import attrs
 
 from .._callbacks import Callbacks
@@ -45,6 +46,12 @@ SMALL: Final = 256
 MAX_QUEUED_CALLBACKS: Final = 10_000
 
 
+#: The queues' contents until their first item: one empty deque shared by every
+#: idle session (a deque costs ~700 bytes even empty).  Only ``put`` appends, and
+#: it swaps in a deque of the queue's own first.
+_NONE_YET: Final[collections.deque[Any]] = collections.deque(maxlen=0)
+
+
 class EventBuffer:
     """A single-consumer queue of events that never blocks the producer.
 
@@ -57,7 +64,7 @@ class EventBuffer:
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
-        self._items: collections.deque[tuple[Event, int]] = collections.deque()
+        self._items: collections.deque[tuple[Event, int]] = _NONE_YET
         self._bytes = 0
         self._wakeup = Wakeup()
         self._closed = False
@@ -73,6 +80,8 @@ class EventBuffer:
         if self.max_bytes <= 0 or self._closed:
             return 0
         items = self._items
+        if items is _NONE_YET:
+            items = self._items = collections.deque()
         items.append((event, size))
         self._bytes += size
         dropped = 0
@@ -148,7 +157,7 @@ class CallbackQueue:
         max_bytes: int,
         essential_timeout: float = 1.0,
     ) -> None:
-        self._items: collections.deque[_Call] = collections.deque()
+        self._items: collections.deque[_Call] = _NONE_YET
         self._bytes = 0
         self.max_items = max_items
         self.max_bytes = max_bytes
@@ -166,6 +175,13 @@ class CallbackQueue:
         #: droppable calls dropped: by overflow, and at the end of the session.
         self.dropped = 0
         self.dropped_by_name: dict[str, int] = {}
+        #: where :meth:`run` starts, on the first call queued (a session without
+        #: callbacks never needs the task).
+        self._task_group: anyio.abc.TaskGroup | None = None
+
+    def start_in(self, task_group: anyio.abc.TaskGroup) -> None:
+        """Run the callback task (:meth:`run`) in ``task_group`` once a call is queued."""
+        self._task_group = task_group
 
     def put(
         self,
@@ -178,6 +194,12 @@ class CallbackQueue:
         """Queue ``fn(*args)``; returns how many droppable calls were dropped for room."""
         if fn is None or self._closed:
             return 0
+        task_group = self._task_group
+        if task_group is not None:
+            self._task_group = None
+            task_group.start_soon(self.run)
+        if self._items is _NONE_YET:
+            self._items = collections.deque()
         self._items.append(_Call(name, fn, args, size, droppable))
         self._bytes += size
         dropped = 0

@@ -254,11 +254,11 @@ class SessionActor:
         self._task_status = task_status
         try:
             async with anyio.create_task_group() as outer:
-                outer.start_soon(self.delivery.queue.run)
+                self.delivery.queue.start_in(outer)
                 try:
                     async with anyio.create_task_group() as tg:
                         self._task_group = tg
-                        tg.start_soon(self.pipe.run)
+                        self.pipe.start_in(tg)
                         await supervise(self)
                         tg.cancel_scope.cancel()
                 except Exception as exc:  # a bug of ours: never into the user's task group
