@@ -107,6 +107,41 @@ class Replay:
 class SessionCore:
     """Protocol state of one Live session (see the module rules)."""
 
+    #: Every attribute, declared: over 30 of them would make each session's
+    #: ``__dict__`` a 1.6 KiB table (an idle session's memory counts, issue 14).
+    __slots__ = (
+        "_answering",
+        "_answering_prompted",
+        "_can_send",
+        "_draining",
+        "_handle_number",
+        "_last_trigger",
+        "_pending",
+        "_replay_pending",
+        "_resumed_from",
+        "_seed_phase",
+        "_turn_usage",
+        "capabilities",
+        "connection_number",
+        "connection_usage",
+        "cut_turn",
+        "ever_ready",
+        "gemini_api",
+        "index",
+        "initial_history",
+        "ledger",
+        "malformed_frames",
+        "manual_activity",
+        "non_idempotent_tools",
+        "resuming",
+        "resumption_handle",
+        "status",
+        "transcript",
+        "turns",
+        "usage",
+        "voice_consent_signature",
+    )
+
     def __init__(
         self,
         *,

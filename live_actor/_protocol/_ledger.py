@@ -76,7 +76,7 @@ import collections
 import enum
 import re
 from collections.abc import Iterable
-from typing import Literal
+from typing import Any, Final, Literal
 
 import attrs
 
@@ -224,6 +224,12 @@ class LedgerStats:
             self.dropped_media_seconds += entry.seconds
 
 
+#: The ledger's rings until their first entry: one empty deque shared by every
+#: ledger (a deque costs ~700 bytes even empty).  The two places that append swap
+#: in a deque of the ledger's own first; ``maxlen=0`` keeps the shared one empty.
+_NONE_YET: Final[collections.deque[Any]] = collections.deque(maxlen=0)
+
+
 class Ledger:
     """Outbound bookkeeping of one supervised session (see module rules)."""
 
@@ -240,12 +246,12 @@ class Ledger:
         self.stats = LedgerStats()
         self._seq = 0
         #: control messages sent but not yet covered by a handle, in send order.
-        self._unconfirmed: collections.deque[Entry] = collections.deque()
+        self._unconfirmed: collections.deque[Entry] = _NONE_YET
         #: media sent since the last handle, bounded by ``media_buffer_seconds``.
-        self._media: collections.deque[Entry] = collections.deque()
+        self._media: collections.deque[Entry] = _NONE_YET
         self._media_seconds = 0.0
         #: commands accepted while no connection was ready.
-        self._queued: collections.deque[Entry] = collections.deque()
+        self._queued: list[Entry] = []
         #: call ids answered on some connection (rule 5).
         self._answered_calls: set[str] = set()
         #: connection -> triggers sent / turns started on it (rule 3).
@@ -320,6 +326,8 @@ class Ledger:
             entry.outcome = SendOutcome.SENT
         if entry.media:
             ring = self._media
+            if ring is _NONE_YET:
+                ring = self._media = collections.deque()
             ring.append(entry)
             self._media_seconds += entry.seconds
             while self._media_seconds > self.media_buffer_seconds + 1e-9 and ring:
@@ -330,6 +338,8 @@ class Ledger:
                 if response.id:
                     self._answered_calls.add(response.id)
             self._awaiting_output.append(entry)
+        if self._unconfirmed is _NONE_YET:
+            self._unconfirmed = collections.deque()
         self._unconfirmed.append(entry)
 
     def unsend(self, entry: Entry) -> None:
@@ -437,14 +447,16 @@ class Ledger:
                     self._confirm(entry)
                 else:
                     kept.appendleft(entry)
-        self._unconfirmed = kept
+        if self._unconfirmed:  # (an empty one stays: no new deque per handle)
+            self._unconfirmed = kept
         # Audio and video up to the frontier are in the state the handle captures;
         # later chunks may still be in flight and stay in the ring (rule 4).
-        self._media = collections.deque(
-            entry
-            for entry in self._media
-            if entry.connection != connection or entry.index is None or entry.index > frontier
-        )
+        if self._media:
+            self._media = collections.deque(
+                entry
+                for entry in self._media
+                if entry.connection != connection or entry.index is None or entry.index > frontier
+            )
         self._media_seconds = sum(entry.seconds for entry in self._media)
 
     def prune_consumed(self) -> None:
@@ -461,6 +473,8 @@ class Ledger:
     def _without_consumed(
         self, *, drop_tool_responses: bool, seeded: bool = False
     ) -> collections.deque[Entry]:
+        if not self._unconfirmed:
+            return self._unconfirmed  # nothing to prune (and no new deque)
         kept: collections.deque[Entry] = collections.deque()
         consumed_on: set[int | None] = set()  # connections whose frontier was passed
         for entry in reversed(self._unconfirmed):
