@@ -323,9 +323,7 @@ async def open_trio_transport(
     try:
         async with trio.open_nursery() as nursery:
             transport = await _dial(nursery, dial, options)
-            nursery.start_soon(transport.writer)
-            if options.stall_timeout is not None:
-                nursery.start_soon(transport.stall_watch)
+            transport.start_tasks_in(nursery)  # the writer and the stall watch, when needed
             if options.ping_interval is not None:
                 nursery.start_soon(transport.keepalive)
             prompt = False

@@ -104,6 +104,9 @@ class TrioSansIOTransport(CloseInfo):
         self._written = 0
         self._write_failed = False
         self._writer_idle = False
+        #: where the writer and the stall watch start once bytes must wait for the
+        #: socket (see ``_queue_output``): until then the connection has neither.
+        self._tasks_at: trio.Nursery | None = None
         self._writer_wakeup = trio.Event()
         self._progress = trio.Event()
         self._progress_wanted = False
@@ -295,7 +298,22 @@ class TrioSansIOTransport(CloseInfo):
                 self._outbox_bytes += len(data)
             else:
                 self._eof_wanted = True
-        if self._writer_idle and (self._outbox or self._eof_wanted):
+        if self._outbox or self._eof_wanted:
+            self._wake_writer()
+
+    def start_tasks_in(self, nursery: trio.Nursery) -> None:
+        """The writer and the stall watch start in ``nursery`` when first needed."""
+        self._tasks_at = nursery
+
+    def _wake_writer(self) -> None:
+        nursery = self._tasks_at
+        if nursery is not None:
+            self._tasks_at = None
+            with suppress(RuntimeError):  # the connection's nursery is closing
+                nursery.start_soon(self.writer)
+                if self._options.stall_timeout is not None:
+                    nursery.start_soon(self.stall_watch)
+        elif self._writer_idle:
             self._writer_idle = False
             self._writer_wakeup.set()
 
@@ -494,9 +512,7 @@ async def open_trio_sansio_transport(
         async with trio.open_nursery() as nursery:
             transport = await _handshake(dial, options)
             nursery.start_soon(transport.reader)
-            nursery.start_soon(transport.writer)
-            if options.stall_timeout is not None:
-                nursery.start_soon(transport.stall_watch)
+            transport.start_tasks_in(nursery)  # the writer and the stall watch, when needed
             if options.ping_interval is not None:
                 nursery.start_soon(transport.keepalive)
             prompt = False

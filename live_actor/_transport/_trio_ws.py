@@ -32,6 +32,7 @@ import collections
 import itertools
 import math
 import os
+from contextlib import suppress
 from typing import Any, Final
 
 import trio
@@ -65,6 +66,12 @@ _WRITE_ERRORS: Final = (
     trio.ClosedResourceError,
     OSError,
 )
+
+
+#: The outbox of a connection whose writer has not started (shared, kept empty).
+_NO_OUTBOX: Final[collections.deque[str | bytes]] = collections.deque(maxlen=0)
+#: The writer's wake-up event until the writer starts (never set, never awaited).
+_NO_EVENT: Final = trio.Event()
 
 
 class WatchedStream(trio.abc.Stream):
@@ -198,10 +205,12 @@ class TrioWebsocketTransport(CloseInfo):
         self._shutting_down = False
         self._closed = trio.Event()
         self._keepalive_scope = trio.CancelScope()
-        self._watch_scope = trio.CancelScope()
+        #: made with their tasks (see ``_wake_writer``).
+        self._watch_scope: trio.CancelScope | None = None
         self._ping_ids = itertools.count()
         # The writer task's outbox (see the module doc), and its size in bytes.
-        self._outbox: collections.deque[str | bytes] = collections.deque()
+        #: made with the writer (most connections never need either).
+        self._outbox: collections.deque[str | bytes] = _NO_OUTBOX
         self._outbox_bytes = 0
         self._limit = options.write_buffer_size
         # A sender that found the outbox full waits until it is half empty:
@@ -210,11 +219,16 @@ class TrioWebsocketTransport(CloseInfo):
         self._low_water = options.write_buffer_size // 2
         self._stall_timeout = math.inf if options.stall_timeout is None else options.stall_timeout
         self._writer_idle = False
+        #: where the writer (and the stall watch, which only watches its writes)
+        #: start on the first frame that cannot be written at once: a connection
+        #: whose frames all go straight to the socket, or an idle one, has neither.
+        self._tasks_at: trio.Nursery | None = None
         self._writing = False
-        self._writer_wakeup = trio.Event()
-        self._writer_scope = trio.CancelScope()
+        self._writer_wakeup: trio.Event = _NO_EVENT  # a real one with the writer
+        self._writer_scope: trio.CancelScope | None = None
         self._write_failed = False
-        self._progress = trio.Event()
+        #: what senders waiting for room (and ``aclose``) wait on, made when needed.
+        self._progress: trio.Event | None = None
         self._progress_wanted = False
 
     def __repr__(self) -> str:
@@ -288,11 +302,11 @@ class TrioWebsocketTransport(CloseInfo):
             await self._wait_for_room()
             if self._shutting_down or self._write_failed:
                 raise self._closed_error()
+        if self._outbox is _NO_OUTBOX:
+            self._outbox = collections.deque()
         self._outbox.append(frame)
         self._outbox_bytes += len(frame)
-        if self._writer_idle:
-            self._writer_idle = False
-            self._writer_wakeup.set()
+        self._wake_writer()
 
     def _write_now(self, frame: str | bytes) -> bool:
         """Frame ``frame`` and hand it to the socket without waiting (nothing is
@@ -316,32 +330,59 @@ class TrioWebsocketTransport(CloseInfo):
             self._write_failed = True
             self._report_progress()
             raise self._closed_error() from None
-        if self._stream.pending and self._writer_idle:
+        if self._stream.pending:
+            self._wake_writer()
+        return True
+
+    def start_tasks_in(self, nursery: trio.Nursery) -> None:
+        """The writer and the stall watch start in ``nursery`` when first needed."""
+        self._tasks_at = nursery
+
+    def _wake_writer(self) -> None:
+        nursery = self._tasks_at
+        if nursery is not None:
+            self._tasks_at = None
+            if self._outbox is _NO_OUTBOX:  # the writer keeps the one it starts with
+                self._outbox = collections.deque()
+            self._writer_scope = trio.CancelScope()
+            self._watch_scope = trio.CancelScope()
+            self._writer_wakeup = trio.Event()
+            with suppress(RuntimeError):  # the connection's nursery is closing
+                nursery.start_soon(self.writer)
+                if self._options.stall_timeout is not None:
+                    nursery.start_soon(self.stall_watch)
+        elif self._writer_idle:
             self._writer_idle = False
             self._writer_wakeup.set()
-        return True
 
     async def _wait_for_room(self) -> None:
         """Until at most half of ``write_buffer_size`` waits (or writing failed)."""
         while self._outbox_bytes > self._low_water and not self._write_failed:
-            self._progress_wanted = True
-            await self._progress.wait()
+            await self._wait_progress()
 
     async def _wait_for_flush(self) -> None:
         """Until every queued frame is written whole (or writing failed)."""
         while (self._outbox or self._writing or self._stream.pending) and not self._write_failed:
-            self._progress_wanted = True
-            await self._progress.wait()
+            await self._wait_progress()
+
+    async def _wait_progress(self) -> None:
+        """Until the writer reports progress (or writing ends)."""
+        self._progress_wanted = True
+        if self._progress is None:
+            self._progress = trio.Event()
+        await self._progress.wait()
 
     def _report_progress(self) -> None:
         if self._progress_wanted:
             self._progress_wanted = False
-            self._progress.set()
-            self._progress = trio.Event()
+            if self._progress is not None:
+                self._progress.set()
+                self._progress = None
 
     async def writer(self) -> None:
         """Write the outbox in order; runs as long as the connection."""
         outbox = self._outbox
+        assert self._writer_scope is not None  # made with the task
         with self._writer_scope:
             while True:
                 if self._stream.pending and not outbox:  # the rest of a direct write
@@ -386,6 +427,7 @@ class TrioWebsocketTransport(CloseInfo):
         period = self._stall_timeout / 4
         stuck_for = 0.0
         last = -1
+        assert self._watch_scope is not None  # made with the task
         with self._watch_scope:
             while True:
                 await trio.sleep(period)
@@ -457,10 +499,13 @@ class TrioWebsocketTransport(CloseInfo):
         )
         stream.forget_socket()
         self._keepalive_scope.cancel()
-        self._watch_scope.cancel()
-        self._writer_scope.cancel()
+        if self._watch_scope is not None:
+            self._watch_scope.cancel()
+        if self._writer_scope is not None:
+            self._writer_scope.cancel()
         self._write_failed = True  # writing is over: wake senders waiting for room
-        self._progress.set()
+        if self._progress is not None:
+            self._progress.set()
         try:
             if graceful:
                 with trio.move_on_at(deadline):
@@ -486,9 +531,21 @@ class TrioWebsocketTransport(CloseInfo):
 
     async def keepalive(self) -> None:
         """Ping every ``ping_interval``; no pong within ``ping_timeout`` -> close 1011."""
+        interval = self._options.ping_interval
+        assert interval is not None
+        timeout = math.inf if self._options.ping_timeout is None else self._options.ping_timeout
         timed_out = False
+        # One frame, not two: this task waits for the whole connection (its memory counts).
         with self._keepalive_scope:
-            timed_out = await self._ping_until_late()
+            while not timed_out:
+                await trio.sleep(interval)
+                payload = b"live_actor:%d" % next(self._ping_ids)
+                with trio.move_on_after(timeout) as scope:
+                    try:
+                        await self._ws.ping(payload)
+                    except ConnectionClosed:
+                        break
+                timed_out = scope.cancelled_caught
         # A ping in flight when the peer closed never gets its pong: that is not a
         # keepalive failure, and closing now would discard unread messages.
         if timed_out and not self._shutting_down and self._ws.closed is None:
@@ -497,17 +554,3 @@ class TrioWebsocketTransport(CloseInfo):
                 1011, _KEEPALIVE_REASON, trio.current_time() + self._options.close_timeout
             )
 
-    async def _ping_until_late(self) -> bool:
-        interval = self._options.ping_interval
-        assert interval is not None
-        timeout = self._options.ping_timeout
-        while True:
-            await trio.sleep(interval)
-            payload = b"live_actor:%d" % next(self._ping_ids)
-            with trio.move_on_after(math.inf if timeout is None else timeout) as scope:
-                try:
-                    await self._ws.ping(payload)
-                except ConnectionClosed:
-                    return False
-            if scope.cancelled_caught:
-                return True
