@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint typecheck pytest bench clean browser
+.PHONY: demo test lint typecheck pytest bench clean browser redis
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,7 +40,19 @@ browser:
 	  echo "could not install chromium: the browser tests will skip"; \
 	else echo "chromium is missing (apt-get install chromium as root): browser tests skip"; fi
 
-pytest: $(VENV)/.test-installed browser
+# The fleet tests (tests/fleet) start real redis-server processes (Debian's
+# redis-server package): installed here when we can, otherwise they skip and say so.
+redis:
+	@if command -v redis-server >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing redis-server (apt-get) for the fleet tests"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null 2>&1 || \
+	  { DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null 2>&1 && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null 2>&1; } || \
+	  echo "could not install redis-server: the fleet tests will skip"; \
+	else echo "redis-server is missing (apt-get install redis-server as root): fleet tests skip"; fi
+
+pytest: $(VENV)/.test-installed browser redis
 	$(BIN)/pytest -q
 
 test: lint typecheck pytest

@@ -48,12 +48,8 @@ from typing import Any
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from live_actor import (  # noqa: E402
-    Blob,
-    RealtimeInput,
-    decode_server_message,
-    encode_client_message,
-)
+from live_actor.types import Blob, RealtimeInput  # noqa: E402
+from live_actor.wire import decode_server_message, encode_client_message  # noqa: E402
 
 warnings.filterwarnings("ignore", module="google.genai")
 from google.genai import _common, types  # noqa: E402

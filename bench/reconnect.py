@@ -62,7 +62,7 @@ class Watcher:
                 self.going_away.append(now)
             elif isinstance(event, live_actor.Reconnecting):
                 self.reconnecting.append(now)
-            elif isinstance(event, live_actor.ServerMessage):
+            elif isinstance(event, live_actor.types.ServerMessage):
                 if not event.text:
                     continue
                 self.text += event.text

@@ -140,7 +140,7 @@ async def la_recv(url: str, m: int) -> Result:
         await s.send_client_content(f"stream {m}")
         got = 0
         async for event in events:
-            assert isinstance(event, live_actor.ServerMessage)
+            assert isinstance(event, live_actor.types.ServerMessage)
             data = event.data
             if data:
                 got += 1

@@ -81,7 +81,7 @@ class Worker:
     async def receive(self) -> None:
         assert self.handle is not None
         async for event in self.handle.events(lifecycle=True):
-            if isinstance(event, live_actor.ServerMessage):
+            if isinstance(event, live_actor.types.ServerMessage):
                 if event.text:
                     self._text += event.text
                 content = event.server_content

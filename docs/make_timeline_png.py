@@ -1,11 +1,14 @@
 """Screenshot of the timeline page of a JSON log, for the docs.
 
     python docs/make_timeline_png.py LOG.jsonl docs/timeline.png [-- live-actor logs options]
+    python docs/make_timeline_png.py --chaos docs/timeline.png     # the picture in the docs
 
 Runs ``live-actor logs LOG --html`` and takes a screenshot in headless Chromium (Debian's
 ``chromium`` package, driven as the tests drive it: tests/logs/cdp.py, no network), with
-the pointer on a mark so the tooltip shows. Without a log, writes a synthetic one first
-(bench/logs_gen.py: 24 sessions over a few minutes).
+the pointer on a mark so the tooltip shows. With ``--chaos``, the log is that of a chaos
+run of real sessions against the fake server (tests/logs/chaos.py: 20 sessions under a
+seeded plan of drops, 1011s and goAways, each doing a few turns and tool calls). Without
+a log, writes a synthetic one first (bench/logs_gen.py: 24 sessions over a few minutes).
 """
 
 from __future__ import annotations
@@ -30,7 +33,14 @@ def main(argv: list[str]) -> int:
     out = Path(argv[-1])
     with tempfile.TemporaryDirectory() as tmp:
         log = argv[0] if len(argv) == 2 else str(Path(tmp) / "synthetic.jsonl")
-        if len(argv) == 1:
+        if argv[0] == "--chaos":
+            import anyio
+
+            from tests.logs.chaos import run_chaos
+
+            log = str(Path(tmp) / "chaos.jsonl")
+            anyio.run(run_chaos, Path(log))
+        elif len(argv) == 1:
             subprocess.run([sys.executable, str(ROOT / "bench" / "logs_gen.py"), log,
                             "--lines", "4000", "--sessions", "24", "--span", "90",
                             "--noise", "0"], check=True)

@@ -55,7 +55,7 @@ BOOK_ROOM = {
 }
 
 
-def book_room(call: live_actor.ToolCall) -> list[dict[str, Any]]:
+def book_room(call: live_actor.types.ToolCall) -> list[dict[str, Any]]:
     replies = []
     for fc in call.function_calls or ():
         print(f"tool:  {fc.name}({dict(fc.args or {})})")

@@ -101,7 +101,7 @@ async def endpoint(api_key: str | None) -> AsyncIterator[tuple[str, str | None]]
 async def main(api_key: str | None) -> None:
     talking = anyio.Event()  # the model started its story
 
-    async def on_tool_call(call: live_actor.ToolCall) -> list[dict[str, Any]]:
+    async def on_tool_call(call: live_actor.types.ToolCall) -> list[dict[str, Any]]:
         replies = []
         for fc in call.function_calls or ():
             if fc.name == "check_flight":

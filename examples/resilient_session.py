@@ -63,7 +63,7 @@ async def ask(session: live_actor.SessionHandle, text: str | None) -> None:
                 return
         elif isinstance(event, live_actor.GoingAway):
             print(f"~ goAway: connection ends in {event.time_left.total_seconds()} s")
-        elif isinstance(event, live_actor.ServerMessage) and event.server_content:
+        elif isinstance(event, live_actor.types.ServerMessage) and event.server_content:
             reply += event.text or ""
             interrupted |= bool(event.server_content.interrupted)
             if event.server_content.turn_complete:

@@ -43,7 +43,7 @@ from live_actor.testing import FakeLiveServer
 CONFIG = live_actor.LiveConfig(
     model="gemini-live-2.5-flash-preview",
     generation_config={"response_modalities": ["TEXT"]},
-    tools=[{"google_search": {}}],  # snake_case or camelCase keys, or live_actor.Tool
+    tools=[{"google_search": {}}],  # snake_case or camelCase keys, or live_actor.types.Tool
 )
 QUESTION = "Who won the most recent Tour de France?"
 
@@ -59,7 +59,7 @@ async def endpoint(api_key: str | None) -> AsyncIterator[tuple[str, str | None]]
 
 
 async def main(api_key: str | None) -> None:
-    wire = json.loads(live_actor.encode_client_message(CONFIG.to_setup()))
+    wire = json.loads(live_actor.wire.encode_client_message(CONFIG.to_setup()))
     print(f"setup tools on the wire: {json.dumps(wire['setup']['tools'], separators=(',', ':'))}")
     async with (
         endpoint(api_key) as (api_key, base_url),

@@ -83,7 +83,7 @@ async def app(state: Path, api_key: str | None, base_url: str | None) -> None:
     covered = anyio.Event()
     last: live_actor.Receipt | None = None
 
-    def on_session_resumption(update: live_actor.SessionResumptionUpdate) -> None:
+    def on_session_resumption(update: live_actor.types.SessionResumptionUpdate) -> None:
         if update.resumable and update.new_handle:
             store_handle(state, update.new_handle)  # store every one: a crash loses little
             if last is not None and last.outcome is live_actor.SendOutcome.CONFIRMED:

@@ -64,7 +64,7 @@ async def endpoint(api_key: str | None) -> AsyncIterator[tuple[str, str | None]]
 async def main(api_key: str | None) -> None:
     slow_tool_started, cancelled = anyio.Event(), anyio.Event()
 
-    async def on_tool_call(call: live_actor.ToolCall) -> list[dict[str, Any]]:
+    async def on_tool_call(call: live_actor.types.ToolCall) -> list[dict[str, Any]]:
         replies = []  # one ToolCall may hold several calls: answer each by its id
         for fc in call.function_calls or ():
             args = dict(fc.args or {})

@@ -88,7 +88,7 @@ async def listen(name: str, api_key: str, base_url: str | None, quiet: float) ->
     heard: list[str] = []
     replies: list[str] = []
 
-    def on_transcription(kind: str, transcription: live_actor.Transcription) -> None:
+    def on_transcription(kind: str, transcription: live_actor.types.Transcription) -> None:
         if kind == "input" and transcription.text:
             heard.append(transcription.text.strip())
 

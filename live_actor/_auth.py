@@ -42,6 +42,7 @@ __all__ = [
     "CredentialsSource",
     "EphemeralToken",
     "api_key_from_env",
+    "credentials_for",
     "resolve_credentials",
     "vertex_credentials",
 ]
@@ -201,6 +202,28 @@ async def resolve_credentials(source: CredentialsSource) -> Credentials:
         f"credentials provider {name} returned {type(result).__name__}; it must return "
         "ApiKey, EphemeralToken, BearerToken or a str"
     )
+
+
+def credentials_for(
+    auth: str, api_key: str | None, credentials: CredentialsSource | None
+) -> CredentialsSource:
+    """The credentials a session dials with: ``api_key=``, ``credentials=`` or the environment.
+
+    ``auth`` is :attr:`LiveConfig.auth`; Vertex AI has no API key, so it needs
+    ``credentials=`` (checked here, before anything dials).
+    """
+    if api_key is not None and credentials is not None:
+        raise ConfigError("pass api_key or credentials, not both")
+    if credentials is not None:
+        return credentials
+    if api_key is not None:
+        return ApiKey(api_key)
+    if auth == "vertex_ai":
+        raise ConfigError(
+            "auth='vertex_ai' needs credentials=: pass live_actor.vertex_credentials()"
+            " (pip install live_actor[vertex]) or a BearerToken"
+        )
+    return api_key_from_env()
 
 
 def api_key_from_env(environ: Mapping[str, str] | None = None) -> ApiKey:

@@ -140,9 +140,7 @@ class Callbacks:
         default=None, validator=_callable_or_none
     )
     on_go_away: OnGoAway | None = attrs.field(default=None, validator=_callable_or_none)
-    on_reconnecting: OnReconnecting | None = attrs.field(
-        default=None, validator=_callable_or_none
-    )
+    on_reconnecting: OnReconnecting | None = attrs.field(default=None, validator=_callable_or_none)
     on_resumed: OnResumed | None = attrs.field(default=None, validator=_callable_or_none)
     on_gave_up: OnGaveUp | None = attrs.field(default=None, validator=_callable_or_none)
 
@@ -166,3 +164,18 @@ class Callbacks:
             return self
         Callbacks.from_kwargs(given)  # validates names and values
         return attrs.evolve(self, **given)
+
+    @classmethod
+    def chosen(
+        cls, callbacks: Callbacks | None, given: Mapping[str, Any], unknown: Mapping[str, Any]
+    ) -> Callbacks:
+        """The callbacks a ``start_session`` call chose: ``callbacks=`` plus keyword ones.
+
+        ``unknown`` holds keyword arguments no signature names; any of them is a
+        :class:`ConfigError` with the closest callback name, before anything dials.
+        """
+        if unknown:
+            cls.from_kwargs(unknown)
+        if callbacks is not None and not isinstance(callbacks, Callbacks):
+            raise ConfigError(f"callbacks must be a Callbacks, got {type(callbacks).__name__}")
+        return (callbacks or cls()).merged(given)

@@ -37,15 +37,14 @@ from . import (
     Reconnecting,
     RestartPolicy,
     Resumed,
-    ServerMessage,
     SessionHandle,
-    ToolCall,
     open_session,
     vertex_credentials,
 )
 from ._auth import CredentialsSource
 from ._chat_audio import WavError, read_wav_for_live, write_wav
 from ._protocol._capabilities import capabilities_for
+from .types import ServerMessage, ToolCall
 
 __all__ = ["ChatTarget", "choose_target", "run_chat"]
 
@@ -133,8 +132,12 @@ def choose_target(
             raise ConfigError("--vertex needs --project PROJECT and --location LOCATION")
         credentials: CredentialsSource = api_key or vertex_credentials()
         return ChatTarget(
-            f"Vertex AI ({project}, {location})", base_url=base_url, credentials=credentials,
-            vertex=True, project=project, location=location,
+            f"Vertex AI ({project}, {location})",
+            base_url=base_url,
+            credentials=credentials,
+            vertex=True,
+            project=project,
+            location=location,
         )
     if project or location:
         raise ConfigError("--project and --location only apply with --vertex")
@@ -210,8 +213,11 @@ class _Turns:
             if self.audio:
                 self.last_audio = bytes(self.audio)
                 seconds = len(self.audio) / 48_000
-                dropped = f", {self.audio_dropped} bytes over the limit dropped" \
-                    if self.audio_dropped else ""
+                dropped = (
+                    f", {self.audio_dropped} bytes over the limit dropped"
+                    if self.audio_dropped
+                    else ""
+                )
                 self._out(f"[audio reply: {seconds:.2f} s; /save FILE.wav keeps it{dropped}]\n")
             self.audio = bytearray()
             self.audio_dropped = 0
@@ -284,8 +290,7 @@ class Chat:
                 self.turns.message(event)
             elif isinstance(event, Reconnecting):
                 self.turns.status(
-                    f"reconnecting: attempt {event.attempt} in {event.delay:.1f} s "
-                    f"({event.cause})"
+                    f"reconnecting: attempt {event.attempt} in {event.delay:.1f} s ({event.cause})"
                 )
             elif isinstance(event, Resumed):
                 how = "state restored" if event.state_restored else "NEW session (state lost)"
@@ -424,7 +429,8 @@ async def _pick_model(target: ChatTarget, model: str | None, text: bool) -> str:
     if model is None:
         return await resolve_model(
             "text" if text else "native_audio",
-            credentials=target.credentials, base_url=target.base_url,
+            credentials=target.credentials,
+            base_url=target.base_url,
         )
     try:
         models = await list_models(
@@ -481,13 +487,13 @@ async def run_chat(
             on_tool_call=_on_tool_call(lambda s: holder[0].write(s) if holder else None),
         ) as session:
             chat = Chat(
-                session, out=stream, read_line=read_line or sys.stdin.readline,
+                session,
+                out=stream,
+                read_line=read_line or sys.stdin.readline,
                 reply_timeout=reply_timeout,
             )
             holder.append(chat)
-            chat.write(
-                f"[connected: session {session.session_id}; /help lists the commands]\n"
-            )
+            chat.write(f"[connected: session {session.session_id}; /help lists the commands]\n")
             ended: list[bool] = []
             async with anyio.create_task_group() as tg:
 

@@ -54,8 +54,10 @@ def to_mono_s16(frames: bytes, channels: int, width: int) -> array[int]:
     elif width == 3:
         samples = array(
             "h",
-            (int.from_bytes(frames[i : i + 3], "little", signed=True) >> 8
-             for i in range(0, len(frames) - 2, 3)),
+            (
+                int.from_bytes(frames[i : i + 3], "little", signed=True) >> 8
+                for i in range(0, len(frames) - 2, 3)
+            ),
         )
     elif width == 4:
         wide = _native(array("i", frames[: len(frames) - len(frames) % 4]))

@@ -101,8 +101,13 @@ async def _text_and_tools(base_url: str, api_key: str, server: Any) -> None:
         for fc in call.function_calls or ():
             args = dict(fc.args or {})
             _say(f"   tool call {fc.name}({args}) id={fc.id}")
-            replies.append({"id": fc.id, "name": fc.name,
-                            "response": {"output": get_weather(str(args.get("city")))}})
+            replies.append(
+                {
+                    "id": fc.id,
+                    "name": fc.name,
+                    "response": {"output": get_weather(str(args.get("city")))},
+                }
+            )
         return replies
 
     config = LiveConfig(
@@ -134,29 +139,40 @@ async def _text_and_tools(base_url: str, api_key: str, server: Any) -> None:
                 if isinstance(event, Reconnecting):
                     _say(f"   reconnecting (attempt {event.attempt}, cause: {event.cause})")
                 elif isinstance(event, Resumed):
-                    _say(f"   resumed: state_restored={event.state_restored}, "
-                         f"replayed={event.replayed}, dropped={event.dropped}")
+                    _say(
+                        f"   resumed: state_restored={event.state_restored}, "
+                        f"replayed={event.replayed}, dropped={event.dropped}"
+                    )
                 elif isinstance(event, ServerMessage):
                     reply += event.text or ""
                     if event.server_content and event.server_content.turn_complete:
-                        _say(f"model: {reply}")
-                        break
+                        if reply:
+                            _say(f"model: {reply}")
+                        if "name" in reply:
+                            break
+                        # A drop before the handle that holds the last turn replays
+                        # it: its answer comes again before this one.
+                        reply = ""
 
             _say("== 4. the server announces goAway (connection ends in 3 s)...")
             server.connections[-1].go_away(3.0)
             with anyio.fail_after(10):
                 async for event in session.events(lifecycle=True):
                     if isinstance(event, Resumed):
-                        _say(f"   rotated to connection {session.connection_number} before the"
-                             f" deadline (state_restored={event.state_restored})")
+                        _say(
+                            f"   rotated to connection {session.connection_number} before the"
+                            f" deadline (state_restored={event.state_restored})"
+                        )
                         break
             for text in ("my city is Lisbon", "what is my name"):
                 _say(f"user:  {text}")
                 await session.send_client_content(text)
                 _say(f"model: {(await session.receive_turn()).text}")
 
-        _say(f"== 5. usage: {session.usage.turns} turns, "
-             f"{session.usage.total_token_count} tokens; ledger: {session.ledger}")
+        _say(
+            f"== 5. usage: {session.usage.turns} turns, "
+            f"{session.usage.total_token_count} tokens; ledger: {session.ledger}"
+        )
 
 
 async def _audio(base_url: str, api_key: str) -> None:
@@ -175,9 +191,11 @@ async def _audio(base_url: str, api_key: str) -> None:
             await session.send_realtime_input(audio=pcm[start : start + 640])
         turn = await session.receive_turn()
         _say(f"   heard (input transcription): {turn.input_transcription.strip()!r}")
-        _say(f"   reply: {len(turn.audio)} bytes of 24 kHz PCM "
-             f"({len(turn.audio) / 48000:.2f} s), transcription: "
-             f"{turn.output_transcription.strip()!r}")
+        _say(
+            f"   reply: {len(turn.audio)} bytes of 24 kHz PCM "
+            f"({len(turn.audio) / 48000:.2f} s), transcription: "
+            f"{turn.output_transcription.strip()!r}"
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

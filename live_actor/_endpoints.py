@@ -17,7 +17,6 @@ SDK's ``//ws/`` is tolerated by the service but is an accident).
 
 from __future__ import annotations
 
-import platform
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Final
@@ -28,7 +27,8 @@ import attrs
 from ._auth import ApiKey, BearerToken, Credentials, EphemeralToken
 from ._config import V1ALPHA, LiveConfig
 from ._errors import ConfigError
-from ._redact import redact_url
+from ._redact import WS_SCHEMES, describe_headers, redact_url
+from ._version import client_headers
 
 __all__ = ["Endpoint", "build_endpoint", "rest_base_url"]
 
@@ -39,16 +39,11 @@ _MULTI_REGIONS: Final = frozenset({"us", "eu"})
 #: Header values safe to show in a repr; every other value is redacted.
 _PUBLIC_HEADERS: Final = frozenset({"user-agent", "x-goog-api-client"})
 
-_WS_SCHEME: Final = {"ws": "ws", "wss": "wss", "http": "ws", "https": "wss"}
 _HTTP_SCHEME: Final = {"ws": "http", "wss": "https", "http": "http", "https": "https"}
 
 
 def _headers_repr(headers: Mapping[str, str]) -> str:
-    shown = (
-        f"{name!r}: {value!r}" if name.lower() in _PUBLIC_HEADERS else f"{name!r}: '<redacted>'"
-        for name, value in headers.items()
-    )
-    return "{" + ", ".join(shown) + "}"
+    return describe_headers(headers, _PUBLIC_HEADERS)
 
 
 @attrs.frozen(kw_only=True)
@@ -62,21 +57,6 @@ class Endpoint:
     url: str = attrs.field(repr=False)
     headers: Mapping[str, str] = attrs.field(repr=_headers_repr, hash=False)
     redacted_url: str
-
-
-def _library_version() -> str:
-    # Imported lazily: the package's __init__ may import this module.
-    from . import __version__
-
-    return __version__
-
-
-def _client_headers() -> dict[str, str]:
-    agent = f"live_actor/{_library_version()}"
-    return {
-        "user-agent": agent,
-        "x-goog-api-client": f"{agent} gl-python/{platform.python_version()}",
-    }
 
 
 def _vertex_host(config: LiveConfig, credentials: Credentials | None) -> str:
@@ -111,7 +91,7 @@ def build_endpoint(config: LiveConfig, credentials: Credentials) -> Endpoint:
     Raises :class:`ConfigError` for combinations that cannot work: an ephemeral
     token with an explicit non-v1alpha ``api_version`` or on Vertex AI.
     """
-    headers = _client_headers()
+    headers = client_headers()
     headers.update(config.extra_headers)
 
     if config.auth == "gemini":
@@ -147,7 +127,7 @@ def build_endpoint(config: LiveConfig, credentials: Credentials) -> Endpoint:
             f"got {type(credentials).__name__}; see resolve_credentials()"
         )
 
-    url = _join(_base(config, credentials, _WS_SCHEME), path)
+    url = _join(_base(config, credentials, WS_SCHEMES), path)
     return Endpoint(url=url, headers=MappingProxyType(headers), redacted_url=redact_url(url))
 
 

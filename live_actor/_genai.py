@@ -88,12 +88,24 @@ GENAI_SETUP_FIELDS: Final = frozenset(
     {"generation_config", "http_options", *_GENERATION_FIELDS, *_SAME_NAME_FIELDS}
 )
 #: ``http_options`` keys with a Live meaning, and the ``LiveConfig`` field each becomes.
-_HTTP_OPTIONS: Final = {"base_url": "base_url", "api_version": "api_version",
-                        "headers": "extra_headers"}
+_HTTP_OPTIONS: Final = {
+    "base_url": "base_url",
+    "api_version": "api_version",
+    "headers": "extra_headers",
+}
 #: Values that are configuration objects (not user data): their keys are proto field names.
 _CONFIG_OBJECTS: Final = frozenset(
-    {"google_search", "code_execution", "url_context", "google_maps", "file_search",
-     "computer_use", "google_search_retrieval", "enterprise_web_search", "retrieval"}
+    {
+        "google_search",
+        "code_execution",
+        "url_context",
+        "google_maps",
+        "file_search",
+        "computer_use",
+        "google_search_retrieval",
+        "enterprise_web_search",
+        "retrieval",
+    }
 )
 
 
@@ -190,7 +202,8 @@ def _generation_config(data: dict[str, Any]) -> GenerationConfig | None:
         changes[key] = getattr(single, key)
     base = generation or GenerationConfig()
     clash = sorted(
-        key for key, value in changes.items()
+        key
+        for key, value in changes.items()
         if getattr(base, key) is not None and getattr(base, key) != value
     )
     if clash:
@@ -322,7 +335,7 @@ def _data_bytes(blob: dict[str, Any], what: str) -> None:
 
 
 def blob_from_genai(value: Any) -> Blob:
-    """A :class:`~live_actor.Blob` from ``types.Blob`` (or its dict)."""
+    """A :class:`~live_actor.types.Blob` from ``types.Blob`` (or its dict)."""
     if isinstance(value, Blob):
         return value
     blob = _mapping(value, "blob")
@@ -444,7 +457,7 @@ def _function_response_dict(value: Any, what: str) -> dict[str, Any]:
 
 
 def function_response_from_genai(value: Any) -> FunctionResponse:
-    """A :class:`~live_actor.FunctionResponse` from ``types.FunctionResponse`` (or its dict)."""
+    """A :class:`~live_actor.types.FunctionResponse` from google-genai's (or its dict)."""
     if isinstance(value, FunctionResponse):
         return value
     return _structure(

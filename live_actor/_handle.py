@@ -14,39 +14,29 @@ import warnings
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any, Literal, overload
 
-from . import _genai
+from . import _coerce
 from ._actor import SessionActor
-from ._actor._delivery import EventBuffer, in_callback_task
+from ._actor._delivery import in_callback_task
+from ._coerce import AUDIO_MIME, GenaiModel
 from ._config import LiveConfig
-from ._errors import LocalProtocolError
 from ._events import Event
-from ._protocol._codec import structure_config
 from ._protocol._enums import FunctionResponseScheduling
 from ._protocol._ledger import Entry, LedgerStats, SendOutcome
+from ._protocol._media import check_audio
 from ._protocol._messages import (
-    ActivityEnd,
-    ActivityStart,
     Blob,
-    ClientContent,
     ClientMessage,
     Content,
-    ContextUpdate,
-    ContextUpdateTools,
     FunctionResponse,
-    Part,
     RealtimeInput,
     ServerMessage,
     Tool,
-    ToolResponse,
-    replace,
 )
 from ._protocol._state import SessionStatus
 from ._protocol._usage import Usage
-from ._turn import Turn, ends_turn, is_cut_boundary
+from ._turn import EventIterator, Turn, TurnIterator
 
 __all__ = ["Receipt", "SessionHandle", "Turn"]
-
-AUDIO_MIME = "audio/pcm;rate=16000"
 
 
 class Receipt:
@@ -231,8 +221,11 @@ class SessionHandle:
     # ------------------------------------------------------------ sending
 
     async def _submit(self, entry: Entry) -> Receipt:
-        receipt = self._actor.last_receipt = Receipt(entry)
-        await self._actor.pipe.submit(entry)
+        actor = self._actor
+        receipt = actor.last_receipt = Receipt(entry)
+        if actor.persist is not None and not entry.media:  # in the store before the send
+            await actor.persist.accepted(entry)
+        await actor.pipe.submit(entry)
         return receipt
 
     async def send(self, message: ClientMessage) -> Receipt:
@@ -241,7 +234,11 @@ class SessionHandle:
 
     async def send_client_content(
         self,
-        content: str | Content | Mapping[str, Any] | Sequence[Content | Mapping[str, Any] | str],
+        content: str
+        | Content
+        | Mapping[str, Any]
+        | GenaiModel
+        | Sequence[Content | Mapping[str, Any] | str | GenaiModel],
         *,
         turn_complete: bool = True,
     ) -> Receipt:
@@ -250,22 +247,7 @@ class SessionHandle:
         ``content`` is a string (one user turn), a :class:`Content` or dict, or
         a list of them (several turns, e.g. to seed history).
         """
-        if _genai.is_genai_object(content) or (
-            isinstance(content, list | tuple) and any(_genai.is_genai_object(c) for c in content)
-        ):
-            turns = _genai.contents_from_genai(content)
-            return await self.send(ClientContent(turns=turns, turn_complete=turn_complete))
-        if isinstance(content, str | Content | Mapping):
-            items: Sequence[Any] = [content]
-        elif isinstance(content, Sequence) and not isinstance(content, bytes | bytearray):
-            items = list(content)
-        else:
-            raise LocalProtocolError(
-                "send_client_content takes a str, a Content, a dict or a list of them, "
-                f"got {type(content).__name__}"
-            )
-        turns = tuple(_to_content(item) for item in items)
-        return await self.send(ClientContent(turns=turns, turn_complete=turn_complete))
+        return await self.send(_coerce.client_content(content, turn_complete))
 
     async def send_text(self, text: str) -> Receipt:
         """Send ``text`` as realtime input (the way 3.x models take mid-session text)."""
@@ -274,13 +256,13 @@ class SessionHandle:
     async def send_realtime_input(
         self,
         *,
-        audio: bytes | Blob | Mapping[str, Any] | None = None,
-        video: bytes | Blob | Mapping[str, Any] | None = None,
+        audio: bytes | Blob | Mapping[str, Any] | GenaiModel | None = None,
+        video: bytes | Blob | Mapping[str, Any] | GenaiModel | None = None,
         text: str | None = None,
         activity_start: bool = False,
         activity_end: bool = False,
         audio_stream_end: bool = False,
-        media_chunks: Sequence[Blob | Mapping[str, Any]] | None = None,
+        media_chunks: Sequence[Blob | Mapping[str, Any] | GenaiModel] | None = None,
     ) -> Receipt:
         """Stream realtime input; exactly one argument per call.
 
@@ -294,51 +276,30 @@ class SessionHandle:
             and not (activity_start or activity_end or audio_stream_end)
             and media_chunks is None
         ):  # the per-chunk hot path of a voice agent
+            if len(audio) & 1:
+                check_audio(audio)
             actor = self._actor
             entry = actor.accept_media(audio, AUDIO_MIME)
             receipt = actor.last_receipt = Receipt(entry)
             await actor.pipe.submit(entry)
             return receipt
-        given = sum(
-            (
-                audio is not None,
-                video is not None,
-                text is not None,
-                activity_start,
-                activity_end,
-                audio_stream_end,
-                media_chunks is not None,
-            )
+        message = _coerce.realtime_input(
+            audio=audio,
+            video=video,
+            text=text,
+            activity_start=activity_start,
+            activity_end=activity_end,
+            audio_stream_end=audio_stream_end,
+            media_chunks=media_chunks,
         )
-        if given != 1:
-            raise LocalProtocolError(
-                "send_realtime_input takes exactly one of audio, video, text, activity_start,"
-                f" activity_end, audio_stream_end or media_chunks; got {given}"
-            )
-        if audio is not None:
-            message = RealtimeInput(audio=_to_blob(audio, "audio", AUDIO_MIME))
-        elif video is not None:
-            message = RealtimeInput(video=_to_blob(video, "video", None))
-        elif text is not None:
-            if not isinstance(text, str):
-                raise LocalProtocolError(f"text must be a str, got {type(text).__name__}")
-            message = RealtimeInput(text=text)
-        elif activity_start:
-            message = RealtimeInput(activity_start=ActivityStart())
-        elif activity_end:
-            message = RealtimeInput(activity_end=ActivityEnd())
-        elif audio_stream_end:
-            message = RealtimeInput(audio_stream_end=True)
-        else:
-            chunks = tuple(_to_blob(c, "media_chunks", None) for c in media_chunks or ())
-            message = RealtimeInput(media_chunks=chunks)
         return await self.send(message)
 
     async def send_tool_response(
         self,
         responses: FunctionResponse
         | Mapping[str, Any]
-        | Sequence[FunctionResponse | Mapping[str, Any]],
+        | GenaiModel
+        | Sequence[FunctionResponse | Mapping[str, Any] | GenaiModel],
         *,
         scheduling: FunctionResponseScheduling | str | None = None,
     ) -> Receipt:
@@ -347,52 +308,16 @@ class SessionHandle:
         ``scheduling`` (NON_BLOCKING functions: ``SILENT``, ``WHEN_IDLE``,
         ``INTERRUPT``) applies to every response that does not set its own.
         """
-        if _genai.is_genai_object(responses) or (
-            isinstance(responses, list | tuple)
-            and any(_genai.is_genai_object(r) for r in responses)
-        ):
-            responses = _genai.function_responses_from_genai(responses)
-        if isinstance(responses, FunctionResponse | Mapping):
-            items: Sequence[Any] = [responses]
-        else:
-            items = list(responses)
-        converted = []
-        for item in items:
-            response = (
-                item
-                if isinstance(item, FunctionResponse)
-                else structure_config(item, FunctionResponse, what="tool response")
-            )
-            if scheduling is not None and response.scheduling is None:
-                response = replace(response, scheduling=FunctionResponseScheduling(scheduling))
-            converted.append(response)
-        return await self.send(ToolResponse(function_responses=tuple(converted)))
+        return await self.send(_coerce.tool_response(responses, scheduling))
 
     async def send_context_update(
         self,
         *,
-        system_instruction: str | Content | Mapping[str, Any] | None = None,
+        system_instruction: str | Content | Mapping[str, Any] | GenaiModel | None = None,
         tools: Sequence[Tool | Mapping[str, Any]] | None = None,
     ) -> Receipt:
         """Replace the system instruction and/or the tools mid-session (``[]`` clears tools)."""
-        if system_instruction is None and tools is None:
-            raise LocalProtocolError("send_context_update needs system_instruction or tools")
-        instruction = None
-        if system_instruction is not None:
-            instruction = (
-                _genai.content_from_genai(system_instruction)
-                if _genai.is_genai_object(system_instruction)
-                else _to_content(system_instruction)
-            )
-        update_tools = None
-        if tools is not None:
-            update_tools = ContextUpdateTools(
-                tools=tuple(
-                    t if isinstance(t, Tool) else structure_config(t, Tool, what="tools")
-                    for t in tools
-                )
-            )
-        return await self.send(ContextUpdate(system_instruction=instruction, tools=update_tools))
+        return await self.send(_coerce.context_update(system_instruction, tools))
 
     # ----------------------------------------------------------- receiving
 
@@ -412,7 +337,7 @@ class SessionHandle:
         live_actor (``message.extra["liveActor"]``).  One consumer at a time.  A
         plain iterator, not an async generator: breaking out needs no cleanup.
         """
-        return _EventIterator(self._actor.delivery.events, lifecycle)
+        return EventIterator(self._actor.delivery.events, lifecycle)
 
     def receive(self) -> AsyncIterator[ServerMessage]:
         """The server messages of the model's current turn, as google-genai's
@@ -422,7 +347,7 @@ class SessionHandle:
         A turn cut by a lost connection stops too (its last message is the
         interrupted boundary).  Shares the one event stream with :meth:`events`.
         """
-        return _TurnIterator(self._actor.delivery.events)
+        return TurnIterator(self._actor.delivery.events)
 
     async def receive_turn(self) -> Turn:
         """Collect server messages until the model's turn completes (or the session ends).
@@ -443,71 +368,3 @@ class SessionHandle:
             turn = assembler.add(event)
             if turn is not None:
                 return turn
-
-
-class _EventIterator:
-    def __init__(self, buffer: EventBuffer, lifecycle: bool) -> None:
-        self._buffer = buffer
-        self._lifecycle = lifecycle
-
-    def __aiter__(self) -> _EventIterator:
-        return self
-
-    async def __anext__(self) -> Event:
-        while True:
-            event = await self._buffer.get()
-            if event is None:
-                raise StopAsyncIteration
-            if self._lifecycle or isinstance(event, ServerMessage):
-                return event
-
-
-class _TurnIterator:
-    """Server messages until the turn ends (see ``SessionHandle.receive``)."""
-
-    def __init__(self, buffer: EventBuffer) -> None:
-        self._buffer = buffer
-        self._done = False
-
-    def __aiter__(self) -> _TurnIterator:
-        return self
-
-    async def __anext__(self) -> ServerMessage:
-        while not self._done:
-            event = await self._buffer.get()
-            if event is None:
-                break
-            if isinstance(event, ServerMessage):
-                self._done = ends_turn(event) or is_cut_boundary(event)
-                return event
-        raise StopAsyncIteration
-
-
-def _to_content(item: Any) -> Content:
-    if isinstance(item, Content):
-        return item
-    if isinstance(item, str):
-        return Content(role="user", parts=(Part(text=item),))
-    return structure_config(item, Content, what="content")
-
-
-_IMAGE_MAGIC = ((b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/png"))
-
-
-def _to_blob(value: Any, what: str, default_mime: str | None) -> Blob:
-    if isinstance(value, Blob):
-        return value
-    if _genai.is_genai_object(value):
-        return _genai.blob_from_genai(value)
-    if isinstance(value, bytes | bytearray | memoryview):
-        data = bytes(value)
-        mime = default_mime
-        if mime is None:
-            mime = next((m for magic, m in _IMAGE_MAGIC if data.startswith(magic)), None)
-            if mime is None:
-                raise LocalProtocolError(
-                    f"cannot tell the MIME type of the {what} bytes; pass a Blob or"
-                    " {'data': ..., 'mime_type': 'image/jpeg'}"
-                )
-        return Blob(mime_type=mime, data=data)
-    return structure_config(value, Blob, what=what)

@@ -51,6 +51,7 @@ EVENTS: Final = (
     "live_actor.session.callback_error",
     "live_actor.session.callback_overflow",
     "live_actor.session.event_overflow",
+    "live_actor.session.ledger_full",
     "live_actor.session.closed",
     "live_actor.transport.reader_crashed",
     "live_actor.transport.compression_unsupported",
@@ -61,6 +62,14 @@ EVENTS: Final = (
     "live_actor.supervisor.handle_rejected",
     "live_actor.supervisor.gave_up",
     "live_actor.supervisor.shutdown",
+    "live_actor.store.unavailable",
+    "live_actor.store.recovered",
+    "live_actor.store.error",
+    "live_actor.store.lease_lost",
+    "live_actor.store.adopted",
+    "live_actor.store.adopt_failed",
+    "live_actor.store.drain",
+    "live_actor.store.handed_over",
 )
 
 #: The ``logging.LogRecord`` attribute holding the event dict (key order kept), so a

@@ -31,21 +31,25 @@ import attrs
 
 __all__ = [
     "REDACTED",
+    "WS_SCHEMES",
     "Dial",
     "RedactingLogger",
     "WsTarget",
     "body_excerpt",
     "check_headers",
+    "describe_headers",
     "has_header",
     "parse_ws_url",
     "redact_text",
     "redact_url",
     "scrub",
     "secrets_of",
-    "user_agent",
 ]
 
 REDACTED: Final = "REDACTED"
+
+#: URL schemes a dial accepts, and the WebSocket scheme each one maps to.
+WS_SCHEMES: Final = {"ws": "ws", "wss": "wss", "http": "ws", "https": "wss"}
 
 _SENSITIVE_PARAMS: Final = frozenset(
     {
@@ -192,6 +196,20 @@ def secrets_of(headers: Iterable[tuple[str, str]], url: str) -> list[str]:
         pass
     # Longest first, so a token inside a longer value is not half-replaced.
     return sorted((s for s in found if s), key=len, reverse=True)
+
+
+def describe_headers(headers: Mapping[str, str], public: Iterable[str] = ()) -> str:
+    """A repr of request headers that shows the names and hides every value but the
+    ``public`` ones (lower case names): extra headers may carry proxy credentials."""
+    shown = frozenset(public)
+    return (
+        "{"
+        + ", ".join(
+            f"{name!r}: {value!r}" if name.lower() in shown else f"{name!r}: '<redacted>'"
+            for name, value in headers.items()
+        )
+        + "}"
+    )
 
 
 # RFC 7230 token characters for header names; values: visible ASCII, space and tab.
@@ -362,13 +380,3 @@ class RedactingLogger(logging.LoggerAdapter):  # type: ignore[type-arg]
             extra=extra,
             stacklevel=stacklevel,
         )
-
-
-def user_agent() -> str:
-    """``live_actor/<version>``, sent unless the caller supplies a User-Agent."""
-    try:
-        from importlib.metadata import version
-
-        return f"live_actor/{version('live_actor')}"
-    except Exception:
-        return "live_actor"

@@ -14,7 +14,6 @@ rules that keep secrets out of logs and make every call finite:
 
 from __future__ import annotations
 
-import platform
 from collections.abc import Mapping
 from typing import Any, Final
 from urllib.parse import urlsplit, urlunsplit
@@ -34,6 +33,7 @@ from ._auth import (
 )
 from ._errors import ConfigError, LiveError
 from ._transport._base import redact_url
+from ._version import client_headers
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -119,19 +119,9 @@ async def credentials_for_rest(
     return resolved
 
 
-def _library_version() -> str:
-    from . import __version__
-
-    return __version__
-
-
 def auth_headers(credentials: Credentials) -> dict[str, str]:
     """Request headers carrying ``credentials`` plus the client identification."""
-    agent = f"live_actor/{_library_version()}"
-    headers = {
-        "user-agent": agent,
-        "x-goog-api-client": f"{agent} gl-python/{platform.python_version()}",
-    }
+    headers = client_headers()
     if isinstance(credentials, ApiKey):
         headers["x-goog-api-key"] = credentials.key
     elif isinstance(credentials, BearerToken):
@@ -155,9 +145,7 @@ def _scrub(text: str, secret: str) -> str:
     return text.replace(secret, "<redacted>") if secret else text
 
 
-def _error_from_response(
-    status: int, body: bytes, what: str, secret: str
-) -> RestError:
+def _error_from_response(status: int, body: bytes, what: str, secret: str) -> RestError:
     code = ""
     message = ""
     try:

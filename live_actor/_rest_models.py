@@ -157,8 +157,13 @@ async def list_models(
             if token:
                 params["pageToken"] = token
             page = await request_json(
-                http, "GET", url, credentials=creds, what="list_models",
-                params=params, request_timeout=request_timeout,
+                http,
+                "GET",
+                url,
+                credentials=creds,
+                what="list_models",
+                params=params,
+                request_timeout=request_timeout,
             )
             raw = page.get("models") or []
             if not isinstance(raw, list):
@@ -260,9 +265,12 @@ def check_model(name: str, models: Iterable[ModelInfo | str]) -> None:
     The message suggests the closest Live names.
     """
     wanted = name.removeprefix("models/")
-    infos = [m if isinstance(m, ModelInfo) else ModelInfo(f"models/{m.removeprefix('models/')}",
-                                                          supported_actions=(LIVE_METHOD,))
-             for m in models]
+    infos = [
+        m
+        if isinstance(m, ModelInfo)
+        else ModelInfo(f"models/{m.removeprefix('models/')}", supported_actions=(LIVE_METHOD,))
+        for m in models
+    ]
     by_id = {m.id: m for m in infos}
     found = by_id.get(wanted)
     live_ids = sorted(m.id for m in infos if m.live)
@@ -275,8 +283,7 @@ def check_model(name: str, models: Iterable[ModelInfo | str]) -> None:
             f"model {wanted!r} exists but does not support {LIVE_METHOD} (the Live API){hint}"
         )
     raise ConfigError(
-        f"model {wanted!r} is not among the {len(live_ids)} Live models this endpoint "
-        f"lists{hint}"
+        f"model {wanted!r} is not among the {len(live_ids)} Live models this endpoint lists{hint}"
     )
 
 
@@ -386,8 +393,11 @@ class ModelResolver:
             raise ConfigError(f"unknown model kind {kind!r}; use one of {', '.join(_KINDS)}")
         try:
             models = await self.models(
-                api_key=api_key, credentials=credentials, base_url=base_url,
-                api_version=api_version, request_timeout=request_timeout,
+                api_key=api_key,
+                credentials=credentials,
+                base_url=base_url,
+                api_version=api_version,
+                request_timeout=request_timeout,
             )
         except RestAuthError:
             raise
@@ -396,7 +406,9 @@ class ModelResolver:
                 raise
             fallback = self.fallbacks[kind][0]
             _log.get_logger().warning(
-                "live_actor.rest.model_list_unavailable", kind=kind, fallback=fallback,
+                "live_actor.rest.model_list_unavailable",
+                kind=kind,
+                fallback=fallback,
                 error=str(exc),
             )
             return fallback
@@ -423,6 +435,10 @@ async def resolve_model(
 ) -> str:
     """:meth:`ModelResolver.resolve` on the process-wide resolver (one hour TTL)."""
     return await _DEFAULT_RESOLVER.resolve(
-        kind, api_key=api_key, credentials=credentials, base_url=base_url,
-        api_version=api_version, request_timeout=request_timeout,
+        kind,
+        api_key=api_key,
+        credentials=credentials,
+        base_url=base_url,
+        api_version=api_version,
+        request_timeout=request_timeout,
     )

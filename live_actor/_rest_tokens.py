@@ -98,9 +98,7 @@ def _timestamp(
             )
         when = value
     else:
-        raise ConfigError(
-            f"{field} must be a datetime or a timedelta, got {type(value).__name__}"
-        )
+        raise ConfigError(f"{field} must be a datetime or a timedelta, got {type(value).__name__}")
     if when <= now:
         raise ConfigError(f"{field} is in the past; tokens must expire in the future")
     if when - now >= MAX_AHEAD:
@@ -125,8 +123,7 @@ def _setup_json(constraints: LiveConfig | Mapping[str, Any]) -> dict[str, Any]:
         dumped = getattr(constraints, "model_dump", None)
         if not callable(dumped):
             raise ConfigError(
-                "live_connect_constraints must be a LiveConfig, got "
-                f"{type(constraints).__name__}"
+                f"live_connect_constraints must be a LiveConfig, got {type(constraints).__name__}"
             )
         return _setup_json(dumped(exclude_none=True))
     if constraints.auth != "gemini":
@@ -234,8 +231,13 @@ async def create_ephemeral_token(
     url = f"{http_base_url(base_url)}/v1alpha/auth_tokens"
     async with _ClientScope(client) as http:
         answer = await request_json(
-            http, "POST", url, credentials=creds, what="create_ephemeral_token",
-            body=body, request_timeout=request_timeout,
+            http,
+            "POST",
+            url,
+            credentials=creds,
+            what="create_ephemeral_token",
+            body=body,
+            request_timeout=request_timeout,
         )
     name = answer.get("name")
     if not isinstance(name, str) or not name.startswith("auth_tokens/"):

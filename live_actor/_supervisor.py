@@ -18,19 +18,21 @@ a typed error on its handle instead.
 from __future__ import annotations
 
 import functools
-from collections.abc import AsyncIterator, Mapping
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from types import TracebackType
-from typing import Any, Never
+from typing import Any, Never, Unpack
 
 import anyio
 import anyio.abc
 import attrs
 
-from . import _log
+from . import _fleet, _log
 from ._actor import SessionActor, SessionOptions
 from ._actor._options import Connector
-from ._auth import ApiKey, CredentialsSource, api_key_from_env
+from ._actor._persist import Persistence
+from ._auth import CredentialsSource, credentials_for
 from ._callbacks import (
     Callbacks,
     OnClose,
@@ -50,6 +52,8 @@ from ._config import LiveConfig
 from ._errors import ConfigError, GaveUpError, LocalProtocolError
 from ._handle import SessionHandle
 from ._protocol._supervision import Action, RestartPolicy, RestartType, decide
+from ._store._api import SessionStore
+from ._store._lease import LeaseKeeper
 
 __all__ = ["Supervisor", "open_session", "supervise"]
 
@@ -58,6 +62,11 @@ async def supervise(actor: SessionActor) -> None:
     """Run connection incarnations until the session ends (the restart loop)."""
     fresh = False
     while True:
+        if actor.persist is not None:  # never dial a session another worker may own now
+            stop = await actor.persist.before_dial()
+            if stop is not None:
+                actor.finish(*stop)
+                return
         exit_ = await actor.run_incarnation(fresh=fresh)
         fresh = False
         actor.exited(exit_)
@@ -119,17 +128,33 @@ class Supervisor:
         policy: RestartPolicy | None = None,
         options: SessionOptions | None = None,
         shutdown_timeout: float = 10.0,
+        store: SessionStore | None = None,
+        worker_id: str | None = None,
     ) -> None:
         self.policy = policy or RestartPolicy()
         self.options = options or SessionOptions()
         self.shutdown_timeout = shutdown_timeout
+        #: where sessions are kept for other workers (``None``: this process only).
+        self.store = store
+        #: this process in the fleet (unique per process unless the app names it).
+        self.worker_id = worker_id or _fleet.default_worker_id()
+        self._keeper: LeaseKeeper | None = None
+        self._adopter: anyio.CancelScope | None = None
         self._task_group: anyio.abc.TaskGroup | None = None
         self._sessions: list[SessionActor] = []
         self._log = _log.get_logger()
 
     async def __aenter__(self) -> Supervisor:
+        if self.store is not None:
+            if not isinstance(self.store, SessionStore):
+                kind = type(self.store).__name__
+                raise ConfigError(f"store must be a live_actor.stores.SessionStore, got {kind}")
+            self._keeper = LeaseKeeper(self.store, self.worker_id, self._log)
+            await self._keeper.start()  # the store must answer before any session starts
         self._task_group = anyio.create_task_group()
         await self._task_group.__aenter__()
+        if self._keeper is not None:
+            self._task_group.start_soon(self._keeper.run, name="live_actor lease keeper")
         return self
 
     async def __aexit__(
@@ -224,10 +249,10 @@ class Supervisor:
             "on_resumed": on_resumed,
             "on_gave_up": on_gave_up,
         }
-        chosen_callbacks = _callbacks(callbacks, given, unknown)
+        chosen_callbacks = Callbacks.chosen(callbacks, given, unknown)
         if not isinstance(config, LiveConfig):
             raise ConfigError(f"config must be a LiveConfig, got {type(config).__name__}")
-        source = _credentials(config, api_key, credentials)
+        source = credentials_for(config.auth, api_key, credentials)
         if base_url is not None:
             config = attrs.evolve(config, base_url=base_url)
         chosen = policy or self.policy
@@ -236,6 +261,11 @@ class Supervisor:
         chosen_options = options or self.options
         if connector is not None:
             chosen_options = attrs.evolve(chosen_options, connector=connector)
+        lease = None
+        if self.store is not None:  # the record first: the id may be taken
+            assert self._keeper is not None
+            session_id = session_id or uuid.uuid4().hex[:12]
+            lease = await _fleet.create_record(self.store, self._keeper, session_id, config)
         actor = SessionActor(
             config,
             source,
@@ -244,6 +274,13 @@ class Supervisor:
             options=chosen_options,
             session_id=session_id,
         )
+        if lease is not None:
+            assert self.store is not None and self._keeper is not None
+            actor.persist = Persistence(actor, self.store, lease, self._keeper)
+        return await self._run(actor)
+
+    async def _run(self, actor: SessionActor) -> SessionHandle:
+        assert self._task_group is not None
         self._sessions = [s for s in self._sessions if not s.finished.is_set()]
         self._sessions.append(actor)
         await self._task_group.start(
@@ -252,32 +289,122 @@ class Supervisor:
         )
         return SessionHandle(actor)
 
+    # ------------------------------------------------------------------ fleet
 
-def _callbacks(
-    callbacks: Callbacks | None, given: Mapping[str, Any], unknown: Mapping[str, Any]
-) -> Callbacks:
-    if unknown:
-        Callbacks.from_kwargs(unknown)  # raises ConfigError with a suggestion
-    if callbacks is not None and not isinstance(callbacks, Callbacks):
-        raise ConfigError(f"callbacks must be a Callbacks, got {type(callbacks).__name__}")
-    return (callbacks or Callbacks()).merged(given)
+    def _fleet_parts(self) -> tuple[SessionStore, LeaseKeeper]:
+        if self.store is None or self._keeper is None or self._task_group is None:
+            raise ConfigError(
+                "this needs a store: `async with Supervisor(store=...) as sup:`"
+                " (live_actor.stores.RedisStore for a fleet)"
+            )
+        return self.store, self._keeper
 
+    async def adopt(
+        self,
+        session_id: str,
+        *,
+        api_key: str | None = None,
+        credentials: CredentialsSource | None = None,
+        base_url: str | None = None,
+        restart: RestartType | None = None,
+        policy: RestartPolicy | None = None,
+        options: SessionOptions | None = None,
+        connector: Connector | None = None,
+        callbacks: Callbacks | None = None,
+        **on: Unpack[_fleet.CallbackArgs],
+    ) -> SessionHandle:
+        """Continue a stored session in this process, and return its handle.
 
-def _credentials(
-    config: LiveConfig, api_key: str | None, credentials: CredentialsSource | None
-) -> CredentialsSource:
-    if api_key is not None and credentials is not None:
-        raise ConfigError("pass api_key or credentials, not both")
-    if credentials is not None:
-        return credentials
-    if api_key is not None:
-        return ApiKey(api_key)
-    if config.auth == "vertex_ai":
-        raise ConfigError(
-            "auth='vertex_ai' needs credentials=: pass live_actor.vertex_credentials()"
-            " (pip install live_actor[vertex]) or a BearerToken"
-        )
-    return api_key_from_env()
+        The session's owner died (its lease expired) or handed it over
+        (``drain``): this worker claims it (raises
+        :class:`~live_actor.stores.SessionOwnedError` when a live worker owns
+        it, :class:`~live_actor.stores.SessionNotFoundError` when there is no
+        record), resumes it with the stored handle, replays the stored ledger,
+        and re-seeds it from the stored transcript if the handle is gone.  The
+        config comes from the record; credentials, tools and callbacks from
+        here (code is never stored).  The handle is returned while the session
+        dials; ``await handle.wait_ready()`` waits for the replay.
+        """
+        store, keeper = self._fleet_parts()
+        chosen_callbacks = Callbacks.chosen(callbacks, dict(on), {})
+        chosen = policy or self.policy
+        if restart is not None:
+            chosen = attrs.evolve(chosen, restart=restart)
+        chosen_options = options or self.options
+        if connector is not None:
+            chosen_options = attrs.evolve(chosen_options, connector=connector)
+
+        def make(config: LiveConfig) -> SessionActor:
+            if base_url is not None:
+                config = attrs.evolve(config, base_url=base_url)
+            source = credentials_for(config.auth, api_key, credentials)
+            return SessionActor(
+                config,
+                source,
+                chosen_callbacks,
+                policy=chosen,
+                options=chosen_options,
+                session_id=session_id,
+            )
+
+        actor = await _fleet.adopt_actor(store, keeper, session_id, make)
+        return await self._run(actor)
+
+    async def orphans(self, limit: int = 100) -> list[str]:
+        """Ids of stored sessions nobody drives: their owner's lease expired, or they
+        were handed over (``drain``)."""
+        store, _keeper = self._fleet_parts()
+        return await store.orphans(limit)
+
+    def start_adopter(
+        self,
+        *,
+        capacity: int,
+        poll_interval: float | None = None,
+        on_adopted: Callable[[SessionHandle], Awaitable[None]] | None = None,
+        **adopt_kwargs: Any,
+    ) -> None:
+        """Adopt orphans in the background while fewer than ``capacity`` sessions run here.
+
+        Every ``poll_interval`` seconds (default: a quarter of the lease TTL);
+        ``adopt_kwargs`` are :meth:`adopt`'s (credentials, callbacks...);
+        ``on_adopted(handle)`` is awaited for each session adopted (route the
+        user's media to it).  Stopped by :meth:`drain` and at shutdown.
+        """
+        store, _keeper = self._fleet_parts()
+        assert self._task_group is not None
+        if capacity < 1:
+            raise ConfigError(f"capacity must be >= 1, got {capacity}")
+        interval = poll_interval if poll_interval is not None else store.lease_ttl / 4
+        scope = self._adopter = anyio.CancelScope()
+
+        async def adopter() -> None:
+            with scope:
+                await _fleet.run_adopter(
+                    self,
+                    capacity=capacity,
+                    poll_interval=interval,
+                    on_adopted=on_adopted,
+                    adopt_kwargs=adopt_kwargs,
+                )
+
+        self._task_group.start_soon(adopter, name="live_actor adopter")
+
+    async def drain(self, *, within: float = 30.0) -> int:
+        """Hand every session over to other workers instead of cutting it (SIGTERM).
+
+        Stops adopting; each session waits for a safe point (nothing unanswered,
+        a resumable handle issued since), then
+        writes its record, releases it (another worker's adopter claims it at
+        once) and closes its socket with 1001.  ``within``: seconds to wait for
+        safe points.  Returns how many sessions were handed over at one.
+        """
+        self._fleet_parts()
+        if self._adopter is not None:
+            self._adopter.cancel()
+        live = [s for s in self._sessions if not s.closed.is_set()]
+        self._log.info("live_actor.store.drain", sessions=len(live), within=within)
+        return await _fleet.drain(live, anyio.current_time() + within)
 
 
 @asynccontextmanager
@@ -292,6 +419,7 @@ async def open_session(
     options: SessionOptions | None = None,
     connector: Connector | None = None,
     session_id: str | None = None,
+    store: SessionStore | None = None,
     callbacks: Callbacks | None = None,
     on_message: OnMessage | None = None,
     on_error: OnError | None = None,
@@ -319,7 +447,7 @@ async def open_session(
     connection fails.  ``restart`` overrides ``policy.restart`` (default
     ``"transient"``); ``restart="temporary"`` opts out of reconnection.
     """
-    async with Supervisor(policy=policy, options=options) as supervisor:
+    async with Supervisor(policy=policy, options=options, store=store) as supervisor:
         handle = await supervisor.start_session(
             config,
             api_key=api_key,

@@ -1,4 +1,5 @@
-"""Turns as the user reads them: :class:`Turn`, and the assembler behind ``receive_turn()``.
+"""Turns as the user reads them: :class:`Turn`, the assembler behind ``receive_turn()``,
+and the iterators behind ``events()`` and ``receive()``.
 
 The assembler keeps a partly received turn between calls, so ``receive_turn()``
 is cancel-safe: a timeout mid-turn loses nothing, and the next call returns the
@@ -8,14 +9,24 @@ whole turn.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
 from ._events import Event, Reconnecting
 from ._protocol._messages import ServerMessage, Transcription
 
-__all__ = ["Turn", "TurnAssembler", "ends_turn", "is_cut_boundary"]
+if TYPE_CHECKING:
+    from ._actor._delivery import EventBuffer
+
+__all__ = [
+    "EventIterator",
+    "Turn",
+    "TurnAssembler",
+    "TurnIterator",
+    "ends_turn",
+    "is_cut_boundary",
+]
 
 
 #: ``interactionStatus`` values that say the model goes on after ``turnComplete``.
@@ -72,9 +83,7 @@ class Turn:
     @property
     def interrupted(self) -> bool:
         """The turn did not finish: barge-in (server ``interrupted``) or a lost connection."""
-        return self.connection_lost or any(
-            m.server_content.interrupted for m in self._contents()
-        )
+        return self.connection_lost or any(m.server_content.interrupted for m in self._contents())
 
     def _contents(self) -> list[Any]:
         return [m for m in self.messages if m.server_content is not None]
@@ -120,3 +129,43 @@ class TurnAssembler:
         self._collected = []
         self._answering = False
         return turn
+
+
+class EventIterator:
+    """Every event of the buffer (server messages only, unless ``lifecycle``)."""
+
+    def __init__(self, buffer: EventBuffer, lifecycle: bool) -> None:
+        self._buffer = buffer
+        self._lifecycle = lifecycle
+
+    def __aiter__(self) -> EventIterator:
+        return self
+
+    async def __anext__(self) -> Event:
+        while True:
+            event = await self._buffer.get()
+            if event is None:
+                raise StopAsyncIteration
+            if self._lifecycle or isinstance(event, ServerMessage):
+                return event
+
+
+class TurnIterator:
+    """Server messages until the turn ends (see ``SessionHandle.receive``)."""
+
+    def __init__(self, buffer: EventBuffer) -> None:
+        self._buffer = buffer
+        self._done = False
+
+    def __aiter__(self) -> TurnIterator:
+        return self
+
+    async def __anext__(self) -> ServerMessage:
+        while not self._done:
+            event = await self._buffer.get()
+            if event is None:
+                break
+            if isinstance(event, ServerMessage):
+                self._done = ends_turn(event) or is_cut_boundary(event)
+                return event
+        raise StopAsyncIteration

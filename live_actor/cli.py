@@ -19,6 +19,8 @@ import threading
 from collections.abc import Sequence
 from types import FrameType
 
+from ._version import __version__
+
 __all__ = ["build_parser", "main"]
 
 
@@ -196,8 +198,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _version() -> str:
-    from live_actor import __version__
-
     return f"live-actor {__version__}"
 
 

@@ -166,9 +166,7 @@ class Incarnation:
             except RemoteProtocolError as exc:
                 # Core rule 3: the first reply was not setupComplete.
                 self.actor.observer.log.warning("live_actor.session.connect_failed", error=str(exc))
-                self._end(
-                    tg, Exit(ExitKind.FATAL, reason=str(exc), error=exc, during_setup=True)
-                )
+                self._end(tg, Exit(ExitKind.FATAL, reason=str(exc), error=exc, during_setup=True))
                 with anyio.CancelScope(shield=True):
                     await self.transport.aclose(1002, "expected setupComplete")
                 return
@@ -213,6 +211,8 @@ class Incarnation:
                 case TurnCompleted():
                     self.turns_completed += 1
                     actor.observer.turn_completed(event, actor.pipe.trigger_sent_at)
+                    if actor.persist is not None:
+                        actor.persist.changed()
                 case HandleUpdated(update, stored):
                     actor.observer.log.debug(
                         "live_actor.session.resumption_update",
@@ -222,6 +222,8 @@ class Incarnation:
                         last_consumed=update.last_consumed_client_message_index,
                     )
                     actor.delivery.call("on_session_resumption", update, droppable=True)
+                    if stored and actor.persist is not None:
+                        actor.persist.changed()
                 case ToolCallIssued(call, ids):
                     actor.observer.log.info(
                         "live_actor.session.tool_call",
@@ -229,6 +231,8 @@ class Incarnation:
                         ids=list(ids),
                     )
                     actor.tools.start(actor.task_group(), call, ids, actor.observer.log)
+                    if actor.persist is not None:
+                        actor.persist.changed()
                 case ToolCallsCancelled(ids):
                     actor.observer.log.info(
                         "live_actor.session.tool_call_cancellation", ids=list(ids)
@@ -296,6 +300,8 @@ class Incarnation:
                 if count > dropped_before.get(reason, 0)
             }
             actor.resumed(self.resuming, replay, dropped)
+        if actor.persist is not None:
+            actor.persist.changed()
         actor.serving = True
         actor.notify()
 
@@ -320,9 +326,10 @@ class Incarnation:
                 break
         closing = actor.close_requested
         now = anyio.current_time()
+        code = 1000
         if closing:
             await actor.pipe.drain(min(now + actor.options.shutdown_timeout, actor.close_by))
-            reason = "client closed the session"
+            code, reason = actor.close_frame
         else:
             core.begin_draining()
             actor.observer.rotating(
@@ -333,7 +340,7 @@ class Incarnation:
         if self.exit is None:
             self.exit = Exit(
                 ExitKind.NORMAL if closing else ExitKind.PLANNED,
-                code=1000,
+                code=code,
                 reason=reason,
                 local=True,
             )
@@ -349,8 +356,7 @@ class Incarnation:
             go_away_at=self.go_away_at,
         )
         with anyio.CancelScope(shield=True):
-            await self.transport.aclose(1000, reason, close_timeout=budget)
+            await self.transport.aclose(code, reason, close_timeout=budget)
         if closing and actor.serving and self.transport.close_acknowledged:
             actor.closed_gracefully_on = self.number
         tg.cancel_scope.cancel()
-

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import anyio
 import sniffio
@@ -32,6 +32,9 @@ from .._protocol._messages import (
 )
 from .._protocol._supervision import Exit
 from .._protocol._usage import Usage
+
+if TYPE_CHECKING:
+    from .._telemetry._otel import SessionTelemetry
 
 __all__ = ["Observer", "kind_of"]
 
@@ -104,8 +107,10 @@ def _by_modality(usage: UsageMetadata | None) -> dict[str, dict[str, int]]:
 class Observer:
     """Timings and counters of one session, logged as stable events."""
 
-    def __init__(self, log: Any) -> None:
+    def __init__(self, log: Any, telemetry: SessionTelemetry | None = None) -> None:
         self._log = log
+        #: OpenTelemetry hooks (``None``: off, or the ``otel`` extra is absent).
+        self.telemetry = telemetry
         self.connection = 0
         self._dial_at: float | None = None
         self._first_output_at: float | None = None
@@ -118,11 +123,27 @@ class Observer:
         self._go_away_notice: float | None = None
         self.exit_cause = ""
         self.restarts_by_kind: Counter[str] = Counter()
+        self._ledger_full = 0
 
     @property
     def log(self) -> Any:
         """The session's logger, bound to the current connection number."""
         return self._log.bind(connection=self.connection)
+
+    def ledger_full(self, reason: str, entry: Entry) -> None:
+        """The ledger let a message go (its rule 9): logged at 1, 100, 10 000, then
+        every 100 000, with the running count."""
+        self._ledger_full += 1
+        count = self._ledger_full
+        if count in (1, 100, 10_000) or count % 100_000 == 0:
+            self.log.warning(
+                "live_actor.session.ledger_full",
+                reason=reason,
+                id=entry.seq,
+                kind=kind_of(entry),
+                bytes=entry.size,
+                count=count,
+            )
 
     # ------------------------------------------------------------ connection
 
@@ -132,6 +153,8 @@ class Observer:
         self._dial_at = anyio.current_time()
         self._go_away_at = self._go_away_notice = None
         self.log.info("live_actor.session.connect", url=url, resuming=resuming)
+        if self.telemetry is not None:
+            self.telemetry.connecting(number, url=url, resuming=resuming)
 
     def frame(self) -> None:
         self._last_frame_at = self._clock()
@@ -144,9 +167,14 @@ class Observer:
             resumed=resumed,
             time_to_ready=None if self._dial_at is None else round(now - self._dial_at, 6),
         )
+        if self.telemetry is not None:
+            ready_in = None if self._dial_at is None else now - self._dial_at
+            self.telemetry.ready(resumed=resumed, time_to_ready=ready_in)
 
     def status(self, status: object) -> None:
         self.log.debug("live_actor.session.status", status=str(status))
+        if self.telemetry is not None:
+            self.telemetry.status(str(status))
 
     def turn_started(self) -> None:
         self._first_output_at = anyio.current_time()
@@ -168,6 +196,13 @@ class Observer:
             cut=event.cut,
             **_tokens(event.usage),
         )
+        if self.telemetry is not None:
+            self.telemetry.turn_completed(
+                event.usage,
+                time_to_first_response=ttfr,
+                duration=None if first is None else now - first,
+                cut=event.cut,
+            )
 
     def usage(self, usage: UsageMetadata) -> None:
         self.log.debug("live_actor.session.usage", **_tokens(usage))
@@ -177,6 +212,8 @@ class Observer:
         if self._go_away_at is None:
             self._go_away_at, self._go_away_notice = now, time_left
         self.log.info("live_actor.session.go_away", time_left=time_left)
+        if self.telemetry is not None:
+            self.telemetry.go_away(time_left)
 
     def rotating(self, *, safe_point: bool, time_left: float) -> None:
         waited = None
@@ -189,6 +226,8 @@ class Observer:
             safe_point=safe_point,
             time_left=round(time_left, 3),
         )
+        if self.telemetry is not None:
+            self.telemetry.rotating(safe_point=safe_point, waited=waited, time_left=time_left)
 
     # ------------------------------------------------------------ supervision
 
@@ -205,6 +244,14 @@ class Observer:
             during_setup=exit_.during_setup,
             cause=exit_.cause,
         )
+        if self.telemetry is not None:
+            self.telemetry.exited(
+                str(exit_.kind),
+                code=exit_.code,
+                cause=exit_.cause,
+                during_setup=exit_.during_setup,
+                error=exit_.error,
+            )
 
     def reconnecting(self, *, attempt: int, delay: float, exit_: Exit) -> None:
         self.restarts_by_kind[str(exit_.kind)] += 1
@@ -215,6 +262,8 @@ class Observer:
             cause=exit_.cause,
             kind=str(exit_.kind),
         )
+        if self.telemetry is not None:
+            self.telemetry.reconnecting(str(exit_.kind))
 
     def resumed(
         self,
@@ -241,6 +290,13 @@ class Observer:
             reseeded_turns=reseeded_turns,
             reasked=reasked,
         )
+        if self.telemetry is not None:
+            self.telemetry.resumed(
+                replayed_by_kind=by_kind,
+                dropped=dropped,
+                downtime=None if self._last_good_at is None else now - self._last_good_at,
+                state_restored=state_restored,
+            )
 
     def closed(
         self,
@@ -272,6 +328,7 @@ class Observer:
                 "confirmed": ledger.confirmed,
                 "dropped": ledger.dropped,
                 "dropped_media": ledger.dropped_media,
+                "forgotten": ledger.forgotten,
                 "unconfirmed_at_close": ledger.unconfirmed_at_close,
             },
             usage={
@@ -282,3 +339,14 @@ class Observer:
             },
             usage_total_tokens=usage.total_token_count,
         )
+        if self.telemetry is not None:
+            self.telemetry.closed(
+                code=code,
+                error=error,
+                final_status=final_status,
+                connections=self.connection,
+                restarts=restarts,
+                replayed=ledger.replayed,
+                dropped_reasons=ledger.dropped_reasons,
+                usage=usage,
+            )

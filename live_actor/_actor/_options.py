@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, Final, Literal
+from typing import Final, Literal
 
 import attrs
 
-from .._errors import ConfigError
 from .._protocol._ledger import MediaPolicy
 from .._protocol._messages import Content
+from .._telemetry import TelemetryOption, check_option
 from .._transport import Connector, TransportOptions
+from .._validators import at_least, callable_or_none, instance_of, one_of
 
 __all__ = ["Connector", "CutTurnPolicy", "SessionOptions"]
 
@@ -21,14 +22,6 @@ __all__ = ["Connector", "CutTurnPolicy", "SessionOptions"]
 CutTurnPolicy = Literal["repeat", "continue", "none"]
 
 MiB: Final = 1024 * 1024
-
-
-def _check(name: str, value: Any, *, minimum: float, allow_none: bool = False) -> None:
-    if value is None and allow_none:
-        return
-    if isinstance(value, bool) or not isinstance(value, int | float) or not value >= minimum:
-        allowed = f"a number >= {minimum:g}" + (" or None" if allow_none else "")
-        raise ConfigError(f"SessionOptions.{name} must be {allowed}, got {value!r}")
 
 
 @attrs.frozen(kw_only=True)
@@ -43,8 +36,15 @@ class SessionOptions:
       and counted beyond it.  ``0`` keeps none (use callbacks only).
     * ``callback_buffer``: bytes of queued callbacks; beyond it the oldest
       ``on_message``-like calls are dropped and counted (lifecycle callbacks never).
-    * ``media_buffer_seconds`` / ``media_policy``: the audio/video ring replayed
-      (``"replay"``) or dropped (``"drop"``) after a reconnect.
+    * ``media_buffer_seconds`` / ``media_buffer_bytes`` / ``media_policy``: the
+      audio/video ring (seconds of audio, and bytes) replayed (``"replay"``) or
+      dropped (``"drop"``) after a reconnect; media queued while disconnected
+      has the same bounds.
+    * ``ledger_bytes``: encoded control messages (text, tool responses ...) held
+      until the server provably has them, for a replay.  Beyond it the oldest
+      sent one is no longer replayable (``handle.ledger.forgotten``), then the
+      oldest queued one is dropped; each is logged
+      (``live_actor.session.ledger_full``).
     * ``go_away_margin``: rotate at least this long before a goAway deadline
       (at most half the notice).
     * ``shutdown_timeout``: how long ``close()`` may take to send what was
@@ -65,55 +65,32 @@ class SessionOptions:
       :class:`~live_actor.transports.Connector` (default: the running event
       loop's, trio-websocket under trio and ``websockets`` under asyncio;
       :class:`~live_actor.transports.MemoryConnector` dials in memory).
+    * ``telemetry``: record OpenTelemetry metrics and spans (with the ``otel``
+      extra): ``True``, ``False``, or ``live_actor.telemetry.Providers(...)``.
     """
 
-    transport: TransportOptions = attrs.field(factory=TransportOptions)
-    connector: Connector | None = attrs.field(default=None, repr=False)
-    setup_timeout: float = 15.0
-    command_buffer: int = 256
-    event_buffer: int = 2 * MiB
-    callback_buffer: int = 4 * MiB
-    media_buffer_seconds: float = 1.0
-    media_policy: MediaPolicy = "replay"
-    go_away_margin: float = 2.0
-    shutdown_timeout: float = 5.0
-    close_callback_timeout: float = 1.0
-    tool_timeout: float | None = 60.0
-    cut_turn_policy: CutTurnPolicy = "repeat"
+    transport: TransportOptions = attrs.field(
+        factory=TransportOptions, validator=instance_of(TransportOptions, "a TransportOptions")
+    )
+    connector: Connector | None = attrs.field(default=None, repr=False, validator=callable_or_none)
+    setup_timeout: float = attrs.field(default=15.0, validator=at_least(0.001))
+    command_buffer: int = attrs.field(default=256, validator=at_least(1, integer=True))
+    event_buffer: int = attrs.field(default=2 * MiB, validator=at_least(0, integer=True))
+    callback_buffer: int = attrs.field(default=4 * MiB, validator=at_least(0, integer=True))
+    media_buffer_seconds: float = attrs.field(default=1.0, validator=at_least(0))
+    media_buffer_bytes: int = attrs.field(default=4 * MiB, validator=at_least(0, integer=True))
+    media_policy: MediaPolicy = attrs.field(default="replay", validator=one_of("replay", "drop"))
+    ledger_bytes: int = attrs.field(default=16 * MiB, validator=at_least(1024, integer=True))
+    go_away_margin: float = attrs.field(default=2.0, validator=at_least(0))
+    shutdown_timeout: float = attrs.field(default=5.0, validator=at_least(0))
+    close_callback_timeout: float = attrs.field(default=1.0, validator=at_least(0.001))
+    tool_timeout: float | None = attrs.field(default=60.0, validator=at_least(0.001, optional=True))
+    cut_turn_policy: CutTurnPolicy = attrs.field(
+        default="repeat", validator=one_of("repeat", "continue", "none")
+    )
     non_idempotent_tools: frozenset[str] = attrs.field(default=frozenset(), converter=frozenset)
-    transcript_bytes: int = 64 * 1024
-    history: Callable[[], Sequence[Content]] | None = attrs.field(default=None, repr=False)
-
-    def __attrs_post_init__(self) -> None:
-        if not isinstance(self.transport, TransportOptions):
-            raise ConfigError(
-                f"SessionOptions.transport must be a TransportOptions, got {self.transport!r}"
-            )
-        _check("setup_timeout", self.setup_timeout, minimum=0.001)
-        _check("command_buffer", self.command_buffer, minimum=1)
-        _check("event_buffer", self.event_buffer, minimum=0)
-        _check("callback_buffer", self.callback_buffer, minimum=0)
-        _check("media_buffer_seconds", self.media_buffer_seconds, minimum=0)
-        _check("go_away_margin", self.go_away_margin, minimum=0)
-        _check("shutdown_timeout", self.shutdown_timeout, minimum=0)
-        _check("close_callback_timeout", self.close_callback_timeout, minimum=0.001)
-        _check("tool_timeout", self.tool_timeout, minimum=0.001, allow_none=True)
-        _check("transcript_bytes", self.transcript_bytes, minimum=0)
-        for name in ("command_buffer", "event_buffer", "callback_buffer", "transcript_bytes"):
-            if not isinstance(getattr(self, name), int):
-                raise ConfigError(
-                    f"SessionOptions.{name} must be an int, got {getattr(self, name)!r}"
-                )
-        if self.media_policy not in ("replay", "drop"):
-            raise ConfigError(
-                f"SessionOptions.media_policy must be 'replay' or 'drop', got {self.media_policy!r}"
-            )
-        if self.cut_turn_policy not in ("repeat", "continue", "none"):
-            raise ConfigError(
-                "SessionOptions.cut_turn_policy must be 'repeat', 'continue' or 'none', got "
-                f"{self.cut_turn_policy!r}"
-            )
-        for name in ("connector", "history"):
-            value = getattr(self, name)
-            if value is not None and not callable(value):
-                raise ConfigError(f"SessionOptions.{name} must be callable, got {value!r}")
+    transcript_bytes: int = attrs.field(default=64 * 1024, validator=at_least(0, integer=True))
+    history: Callable[[], Sequence[Content]] | None = attrs.field(
+        default=None, repr=False, validator=callable_or_none
+    )
+    telemetry: TelemetryOption = attrs.field(default=True, validator=check_option)

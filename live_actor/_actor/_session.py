@@ -27,7 +27,7 @@ import anyio
 import anyio.abc
 import attrs
 
-from .. import _log
+from .. import _log, _telemetry
 from .._auth import CredentialsSource
 from .._callbacks import Callbacks
 from .._config import LiveConfig
@@ -40,13 +40,14 @@ from .._errors import (
 )
 from .._events import GaveUp, Reconnecting, Resumed
 from .._protocol._capabilities import capabilities_for
-from .._protocol._core import Replay, SessionCore
+from .._protocol._core import SessionCore
 from .._protocol._events import TurnCompleted
 from .._protocol._ledger import Entry
 from .._protocol._messages import (
     ClientMessage,
     SessionResumptionConfig,
 )
+from .._protocol._replay import Replay
 from .._protocol._state import SessionStatus
 from .._protocol._supervision import (
     Exit,
@@ -61,6 +62,7 @@ from ._dial import run_incarnation
 from ._incarnation import Incarnation, interrupted_boundary
 from ._observe import Observer
 from ._options import SessionOptions
+from ._persist import Persistence
 from ._tools import ToolRunner
 
 __all__ = ["SessionActor"]
@@ -94,7 +96,9 @@ class SessionActor:
             gemini_api=config.auth == "gemini",
             transparent=transparent,
             media_buffer_seconds=options.media_buffer_seconds,
+            media_buffer_bytes=options.media_buffer_bytes,
             media_policy=options.media_policy,
+            ledger_bytes=options.ledger_bytes,
             resume_handle=config.resume_handle,
             manual_activity=bool(detection is not None and detection.disabled),
             capabilities=capabilities_for(config.model),
@@ -106,8 +110,15 @@ class SessionActor:
             transcript_bytes=options.transcript_bytes,
         )
         self.observer = Observer(
-            _log.get_logger().bind(session_id=self.session_id, model=config.model)
+            _log.get_logger().bind(session_id=self.session_id, model=config.model),
+            _telemetry.for_session(
+                model=config.model,
+                auth=config.auth,
+                session_id=self.session_id,
+                option=options.telemetry,
+            ),
         )
+        self.core.ledger.on_overflow = self.observer.ledger_full
         self.pipe = CommandPipe(self.core, options.command_buffer, self.closed_error)
         self.delivery = Delivery(
             callbacks,
@@ -121,6 +132,7 @@ class SessionActor:
             send=self.send_message,
             report=self.delivery.error,
             timeout=options.tool_timeout,
+            telemetry=self.observer.telemetry,
         )
         self.budget = RestartBudget.for_policy(self.policy, random.random)
         self.restarts = 0
@@ -152,6 +164,10 @@ class SessionActor:
         self._task_group: anyio.abc.TaskGroup | None = None
         #: replaced (after being set) whenever readiness or the end changes.
         self._changed = anyio.Event()
+        #: the session's record in a store (``None``: no store, nothing persisted).
+        self.persist: Persistence | None = None
+        #: the close frame ``close()`` sends (1001 when the session moves to another worker).
+        self.close_frame = (1000, "client closed the session")
 
     # ================================================================= state
 
@@ -196,6 +212,8 @@ class SessionActor:
 
     async def send_message(self, message: ClientMessage) -> Entry:
         entry = self.accept(message)
+        if self.persist is not None and not entry.media:
+            await self.persist.accepted(entry)
         await self.pipe.submit(entry)
         return entry
 
@@ -259,6 +277,8 @@ class SessionActor:
                     async with anyio.create_task_group() as tg:
                         self._task_group = tg
                         self.pipe.start_in(tg)
+                        if self.persist is not None:
+                            tg.start_soon(self.persist.run)
                         await supervise(self)
                         tg.cancel_scope.cancel()
                 except Exception as exc:  # a bug of ours: never into the user's task group
@@ -272,6 +292,8 @@ class SessionActor:
                         final_status="failed",
                     )
                 self.finish(self.final_error, self.close_code, self.close_reason)
+                if self.persist is not None:
+                    await self.persist.finished()
                 budget = self.options.shutdown_timeout
                 if self.close_by != math.inf:
                     budget = max(0.0, self.close_by - anyio.current_time())
@@ -420,6 +442,8 @@ class SessionActor:
                 self.delivery.message(interrupted_boundary(), 64)
                 self.observer.turn_completed(event, self.pipe.trigger_sent_at)
         self.observer.status(self.core.status)
+        if self.persist is not None:
+            self.persist.changed()
 
     def started(self) -> None:
         """Tell the supervisor's ``start()`` the session runs: once its first dial began."""
@@ -429,4 +453,3 @@ class SessionActor:
 
     def __repr__(self) -> str:
         return f"<SessionActor {self.session_id} {self.core.status}>"
-

@@ -18,7 +18,7 @@ Rules:
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import anyio.abc
@@ -27,6 +27,9 @@ from .._errors import CallbackError, LiveError, SessionClosedError
 from .._protocol._codec import encode_client_message, structure_config
 from .._protocol._messages import FunctionResponse, ToolCall, ToolResponse, replace
 from ._delivery import call_maybe_async
+
+if TYPE_CHECKING:
+    from .._telemetry._otel import SessionTelemetry
 
 __all__ = ["ToolRunner", "tool_responses"]
 
@@ -41,8 +44,10 @@ class ToolRunner:
         send: Callable[[ToolResponse], Awaitable[object]],
         report: Callable[[LiveError], None],
         timeout: float | None,
+        telemetry: SessionTelemetry | None = None,
     ) -> None:
         self._tool = tool
+        self._telemetry = telemetry
         self._send = send
         self._report = report
         self._timeout = timeout
@@ -82,9 +87,10 @@ class ToolRunner:
         names = [c.name for c in call.function_calls or ()]
         started = anyio.current_time()
         outcome = "cancelled"  # until it is known to be anything else
+        failure: BaseException | None = None
+        span = None if self._telemetry is None else self._telemetry.tool_started(names, ids)
         try:
             result: Any = None
-            failure: BaseException | None = None
             with scope:
                 if self._timeout is not None:
                     scope.deadline = started + self._timeout
@@ -111,7 +117,7 @@ class ToolRunner:
                     if responses:  # rule 3: a value that cannot be sent is a failure too
                         encode_client_message(ToolResponse(function_responses=tuple(responses)))
                 except Exception as exc:
-                    outcome = "error"
+                    outcome, failure = "error", exc
                     responses = self._failed(call, exc, log, ids)
             if responses:
                 await self._send(ToolResponse(function_responses=tuple(responses)))
@@ -125,6 +131,8 @@ class ToolRunner:
                 duration=round(anyio.current_time() - started, 6),
                 outcome=outcome,
             )
+            if span is not None and self._telemetry is not None:
+                self._telemetry.tool_finished(span, outcome, failure)
             for call_id in ids:
                 self._scopes.pop(call_id, None)
                 self._withdrawn.discard(call_id)

@@ -83,9 +83,7 @@ class EventFilter:
         if self.min_level is not None:
             level = self.min_level.lower()
             if level not in LEVELS:
-                raise FilterError(
-                    f"--level {self.min_level!r}: use one of {', '.join(LEVELS)}"
-                )
+                raise FilterError(f"--level {self.min_level!r}: use one of {', '.join(LEVELS)}")
             self._min_level_number = LEVELS[level]
         if self.since is not None and self.until is not None and self.since > self.until:
             raise FilterError("--since is after --until: swap them")

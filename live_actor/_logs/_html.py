@@ -46,8 +46,13 @@ _BAR_EVENTS: Final = frozenset(
 )
 #: Frequent debug events left out of the marks unless ``--event`` names them.
 _QUIET_EVENTS: Final = frozenset(
-    {"session.status", "session.usage", "session.resumption_update", "session.connect",
-     "session.setup_complete"}
+    {
+        "session.status",
+        "session.usage",
+        "session.resumption_update",
+        "session.connect",
+        "session.setup_complete",
+    }
 )
 
 
@@ -108,9 +113,7 @@ class PageCollector:
             lane.bar_events.append((moment, name, connection, event.get("kind")))
         if not matched:
             return
-        if name in _QUIET_EVENTS and not self.selection.names_requested(
-            "live_actor." + name
-        ):
+        if name in _QUIET_EVENTS and not self.selection.names_requested("live_actor." + name):
             return
         if len(lane.marks) >= MAX_MARKS_PER_SESSION or self.marks_total >= MAX_MARKS_TOTAL:
             lane.marks_left_out += 1

@@ -38,6 +38,7 @@ KNOWN_EVENTS: Final = frozenset(
         "session.callback_error",
         "session.event_overflow",
         "session.callback_overflow",
+        "session.ledger_full",
         "session.closed",
         "supervisor.exit",
         "supervisor.reconnecting",

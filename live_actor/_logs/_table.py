@@ -112,7 +112,5 @@ def json_document(
         "sessions": [s.to_dict() for s in sessions],
     }
     if events is not None:
-        document["events"] = [
-            {**e, "timestamp": to_iso(e.get("timestamp"))} for e in events
-        ]
+        document["events"] = [{**e, "timestamp": to_iso(e.get("timestamp"))} for e in events]
     return document

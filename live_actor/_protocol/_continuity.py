@@ -28,7 +28,8 @@ After a reconnect the ledger replays what the new server session lacks
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import collections
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Final, Literal
 
 import attrs
@@ -41,11 +42,22 @@ from ._messages import (
     ClientMessage,
     Content,
     FunctionResponse,
+    HistoryConfig,
     Part,
     RealtimeInput,
+    Setup,
+    replace,
 )
 
-__all__ = ["CONTINUE_PROMPT", "CutTurn", "reask_messages", "seed_message", "tool_note"]
+__all__ = [
+    "CONTINUE_PROMPT",
+    "Answers",
+    "CutTurn",
+    "complete_setup",
+    "reask_messages",
+    "seed_message",
+    "tool_note",
+]
 
 CutTurnPolicy = Literal["repeat", "continue", "none"]
 
@@ -63,6 +75,48 @@ class CutTurn:
     question: str
     #: the reply answered the user (a message or speech), not the model's own initiative.
     prompted: bool = True
+
+
+class Answers:
+    """Which message the model's current reply answers: what a cut reply asks again.
+
+    Turn-triggering messages sent on a connection wait, oldest first; each model
+    turn that starts answers the oldest waiting one (the service answers in
+    order).  A turn that starts with none waiting after the user spoke answers
+    the speech; one that starts with none waiting and no speech is the model's
+    own (proactive audio) and answers nothing.
+    """
+
+    __slots__ = ("_answering", "_speech", "_waiting")
+
+    def __init__(self) -> None:
+        self._waiting: collections.deque[Entry] = collections.deque()
+        self._answering: Entry | None = None
+        self._speech = False
+
+    def trigger_sent(self, entry: Entry) -> None:
+        self._waiting.append(entry)
+
+    def turn_started(self, *, after_speech: bool) -> None:
+        waiting = self._waiting
+        self._answering = waiting.popleft() if waiting else None
+        self._speech = after_speech and self._answering is None
+
+    def cut(self, pending_user_text: str) -> CutTurn:
+        """The reply in progress, were it cut now (``pending_user_text``: the
+        transcript of speech not yet answered)."""
+        speech = self._speech
+        return CutTurn(
+            self._answering,
+            pending_user_text if speech else "",
+            prompted=speech or self._answering is not None,
+        )
+
+    def connection_lost(self) -> None:
+        """A new connection starts with nothing waiting (the replay re-sends it)."""
+        self._waiting.clear()
+        self._answering = None
+        self._speech = False
 
 
 def seed_message(turns: Sequence[Content], caps: ModelCapabilities) -> ClientContent:
@@ -112,11 +166,7 @@ def reask_messages(
         message = trigger.message if trigger is not None else None
         if isinstance(message, RealtimeInput) and message.text:
             question = message.text
-        elif (
-            isinstance(message, ClientContent)
-            and caps.mid_session_client_content
-            and not notes
-        ):
+        elif isinstance(message, ClientContent) and caps.mid_session_client_content and not notes:
             return [message]  # the very same turns
         elif isinstance(message, ClientContent):
             question = " ".join(
@@ -134,3 +184,38 @@ def reask_messages(
         question = CONTINUE_PROMPT
     text = " ".join(piece for piece in (question, *notes) if piece)
     return [_as_text_message(text, caps)] if text else []
+
+
+def complete_setup(
+    setup: Setup,
+    *,
+    resumption_handle: str | None,
+    seed_phase: bool,
+    consent_signature: Mapping[str, object] | None,
+) -> Setup:
+    """The app's setup, completed for one connection: the session's resumption handle
+    (never the config's once the session has one of its own, or had it rejected),
+    the history seed phase of a fresh session that will be re-seeded (rule 1), and a
+    replicated voice's consent signature, which every later setup must carry."""
+    resumption = setup.session_resumption
+    if resumption is not None and resumption.handle != resumption_handle:
+        setup = replace(setup, session_resumption=replace(resumption, handle=resumption_handle))
+    if seed_phase:
+        setup = replace(setup, history_config=HistoryConfig(initial_history_in_client_content=True))
+    if consent_signature is not None:
+        setup = _with_consent_signature(setup, consent_signature)
+    return setup
+
+
+def _with_consent_signature(setup: Setup, signature: Mapping[str, object]) -> Setup:
+    """A replicated voice's consent signature goes back in every later setup."""
+    generation = setup.generation_config
+    speech = generation.speech_config if generation is not None else None
+    voice = speech.voice_config if speech is not None else None
+    replicated = voice.replicated_voice_config if voice is not None else None
+    if generation is None or speech is None or voice is None or replicated is None:
+        return setup
+    replicated = {**replicated, "voiceConsentSignature": dict(signature)}
+    voice = replace(voice, replicated_voice_config=replicated)
+    speech = replace(speech, voice_config=voice)
+    return replace(setup, generation_config=replace(generation, speech_config=speech))

@@ -49,12 +49,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-import attrs
-
 from .._errors import LocalProtocolError, RemoteProtocolError, SessionClosedError
+from . import _replay, _snapshot
 from ._capabilities import ModelCapabilities
-from ._codec import decode_server_message, encode_client_message, media_input
-from ._continuity import CutTurn, CutTurnPolicy, reask_messages, seed_message, tool_note
+from ._codec import decode_server_message, encode_client_message
+from ._continuity import Answers, CutTurn, CutTurnPolicy, complete_setup
 from ._enums import VadSignalType, VoiceActivityType
 from ._events import (
     CoreEvent,
@@ -69,20 +68,20 @@ from ._events import (
     TurnStarted,
     UsageReported,
 )
-from ._ledger import Entry, Ledger, MediaPolicy
+from ._ledger import DEFAULT_LEDGER_BYTES, DEFAULT_MEDIA_BYTES, Entry, Ledger, MediaPolicy
+from ._media import media_input
 from ._messages import (
-    ClientContent,
     ClientMessage,
     Content,
     FunctionCall,
-    HistoryConfig,
-    RealtimeInput,
     ServerMessage,
     Setup,
     ToolResponse,
     UsageMetadata,
-    replace,
 )
+from ._refusals import check_message
+from ._replay import Replay
+from ._snapshot import CoreSnapshot
 from ._state import ACCEPTING, RECEIVING, TRANSITIONS, Input, SessionStatus
 from ._transcript import DEFAULT_TRANSCRIPT_BYTES, Transcript
 from ._turns import TurnState
@@ -91,56 +90,8 @@ from ._usage import Usage
 __all__ = ["Replay", "SessionCore", "SessionStatus", "Usage"]
 
 
-@attrs.frozen
-class Replay:
-    """What a connection sends once ready (:meth:`SessionCore.replay`), in order."""
-
-    frames: list[str]
-    #: entries sent again (not the queued ones sent for the first time).
-    replayed: list[Entry]
-    #: history turns sent to re-seed a fresh session.
-    reseeded_turns: int
-    #: messages sent to ask a cut question again (the cut-turn policy).
-    reasked: int
-
-
 class SessionCore:
     """Protocol state of one Live session (see the module rules)."""
-
-    #: Every attribute, declared: over 30 of them would make each session's
-    #: ``__dict__`` a 1.6 KiB table (an idle session's memory counts, issue 14).
-    __slots__ = (
-        "_answering",
-        "_answering_prompted",
-        "_can_send",
-        "_draining",
-        "_handle_number",
-        "_last_trigger",
-        "_pending",
-        "_replay_pending",
-        "_resumed_from",
-        "_seed_phase",
-        "_turn_usage",
-        "capabilities",
-        "connection_number",
-        "connection_usage",
-        "cut_turn",
-        "ever_ready",
-        "gemini_api",
-        "index",
-        "initial_history",
-        "ledger",
-        "malformed_frames",
-        "manual_activity",
-        "non_idempotent_tools",
-        "resuming",
-        "resumption_handle",
-        "status",
-        "transcript",
-        "turns",
-        "usage",
-        "voice_consent_signature",
-    )
 
     def __init__(
         self,
@@ -148,7 +99,9 @@ class SessionCore:
         gemini_api: bool = True,
         transparent: bool = False,
         media_buffer_seconds: float = 1.0,
+        media_buffer_bytes: int = DEFAULT_MEDIA_BYTES,
         media_policy: MediaPolicy = "replay",
+        ledger_bytes: int = DEFAULT_LEDGER_BYTES,
         resume_handle: str | None = None,
         manual_activity: bool = False,
         capabilities: ModelCapabilities | None = None,
@@ -168,12 +121,10 @@ class SessionCore:
         self.voice_consent_signature: Mapping[str, object] | None = None
         #: number of the stored handle (``ledger.handles`` when it came; rule 12).
         self._handle_number = 0
-        #: the number of the handle the current connection resumed from.
-        self._resumed_from: int | None = None
-        #: the last turn trigger sent, and the one the current turn answers.
-        self._last_trigger: Entry | None = None
-        self._answering: Entry | None = None
-        self._answering_prompted = False
+        #: the number of the handle the current connection resumed from (ledger rule 5).
+        self.resumed_from: int | None = None
+        #: which message the current reply answers (what a cut reply asks again).
+        self.answers = Answers()
         #: nothing but clientContent sent yet (a model's history seed phase).
         self._seed_phase = True
         #: automatic activity detection is disabled: the client marks activity (rule 11).
@@ -182,7 +133,9 @@ class SessionCore:
         self.ledger = Ledger(
             transparent=transparent,
             media_buffer_seconds=media_buffer_seconds,
+            media_buffer_bytes=media_buffer_bytes,
             media_policy=media_policy,
+            max_bytes=ledger_bytes,
         )
         #: number of the current (or last) connection; 1 for the first dial.
         self.connection_number = 0
@@ -192,6 +145,8 @@ class SessionCore:
         self.index = -1
         #: last resumable handle (rule 5); seeded from the config's resume handle.
         self.resumption_handle: str | None = resume_handle
+        #: the last resumable handle issued at a safe point (a clean hand-over point).
+        self.safe_handle: str | None = None
         self.usage = Usage()
         self.connection_usage = Usage()
         self.turns = TurnState()
@@ -263,28 +218,16 @@ class SessionCore:
             and self.connection_number > 1
             and (app_history or len(self.transcript) > 0)
         )
-        setup = self._complete_setup(setup, fresh=fresh, seeding=seeding)
+        setup = complete_setup(
+            setup,
+            resumption_handle=None if fresh else self.resumption_handle,
+            seed_phase=seeding and self.capabilities.seed == "initial_history",
+            consent_signature=self.voice_consent_signature,
+        )
         resumption = setup.session_resumption
         self.resuming = resumption is not None and bool(resumption.handle)
-        self._resumed_from = self._handle_number if self.resuming else None
+        self.resumed_from = self._handle_number if self.resuming else None
         return encode_client_message(setup)
-
-    def _complete_setup(self, setup: Setup, *, fresh: bool, seeding: bool) -> Setup:
-        resumption = setup.session_resumption
-        if resumption is not None:
-            # The core's handle, never the app's config's once the session has one
-            # of its own (or had it rejected).
-            handle = None if fresh else self.resumption_handle
-            if resumption.handle != handle:
-                setup = replace(setup, session_resumption=replace(resumption, handle=handle))
-        if seeding and self.capabilities.seed == "initial_history":
-            setup = replace(
-                setup, history_config=HistoryConfig(initial_history_in_client_content=True)
-            )
-        signature = self.voice_consent_signature
-        if signature is not None:
-            setup = _with_consent_signature(setup, signature)
-        return setup
 
     def receive(self, frame: str | bytes) -> list[CoreEvent]:
         """Handle one inbound frame (rules 3-6, 8, 10); returns what happened."""
@@ -384,6 +327,8 @@ class SessionCore:
                 )
                 self._handle_number = self.ledger.handles
                 turns.handle_issued(tool_calls_owed=bool(self._pending))
+                if turns.handle_at_safe_point:
+                    self.safe_handle = update.new_handle
             else:
                 turns.handle_at_safe_point = False
             events.append(HandleUpdated(update, stored))
@@ -393,9 +338,7 @@ class SessionCore:
 
     def _turn_started(self, events: list[CoreEvent], speech: bool) -> None:
         self.ledger.turn_started(self.connection_number)
-        self._answering = self._last_trigger
-        self._answering_prompted = speech or self._last_trigger is not None
-        self._last_trigger = None  # answered: a later unprompted turn answers nothing
+        self.answers.turn_started(after_speech=speech)
         events.append(TurnStarted(self.turns.turns))
 
     def _commit_turn_usage(self) -> UsageMetadata | None:
@@ -406,18 +349,22 @@ class SessionCore:
             self._turn_usage = None
         return snapshot
 
+    def reply_in_progress(self) -> CutTurn | None:
+        """What the reply being generated answers, were it cut now (``None``: idle)."""
+        if not self.turns.generating:
+            return None
+        return self.answers.cut(self.transcript.pending_user_text)
+
     def connection_lost(self) -> list[CoreEvent]:
         """The transport is gone (rule 1); a turn in progress is cut."""
         self._apply(Input.CONNECTION_LOST)
         events: list[CoreEvent] = []
         interrupted = self.turns.interrupted
-        if self.turns.generating:  # a reply cut: ask again after the reconnect
-            question = self.transcript.pending_user_text
-            self.cut_turn = CutTurn(
-                self._answering, question, prompted=self._answering_prompted or bool(question)
-            )
+        cut = self.reply_in_progress()
+        if cut is not None:  # a reply cut: ask again after the reconnect
+            self.cut_turn = cut
             self.transcript.cut()
-        self._last_trigger = self._answering = None
+        self.answers.connection_lost()
         if self.turns.connection_lost():
             events.append(
                 TurnCompleted(
@@ -465,22 +412,39 @@ class SessionCore:
         """The stored handle was rejected or expired: the next connection starts fresh."""
         self.resumption_handle = None
 
+    # ------------------------------------------------------------ persistence
+
+    def snapshot(self, *, media: bool = False) -> CoreSnapshot:
+        """What another process needs to continue this session (``_snapshot``)."""
+        return _snapshot.take(self, media=media)
+
+    def restore(self, snapshot: CoreSnapshot) -> None:
+        """Continue a session another process kept (``_snapshot``): only on a core
+        that never connected."""
+        _snapshot.restore(self, snapshot)
+
     # ---------------------------------------------------------------- sending
 
     def accept(self, message: ClientMessage) -> Entry:
         """Validate a user command and give it a ledger entry (rules 7, 8)."""
         if self.status not in ACCEPTING:
             raise SessionClosedError(f"cannot send: the session is {self.status}")
-        self._validate(message)
+        self._seed_phase = check_message(
+            message,
+            gemini_api=self.gemini_api,
+            manual_activity=self.manual_activity,
+            capabilities=self.capabilities,
+            seed_phase=self._seed_phase and self.initial_history,
+            ledger=self.ledger,
+            pending=self._pending,
+        )
         try:
             frame = encode_client_message(message)
         except (TypeError, ValueError) as exc:
             raise LocalProtocolError(
                 f"cannot encode this {type(message).__name__} as JSON: {exc}"
             ) from exc
-        entry = self.ledger.accept(message)
-        entry.frame = frame
-        return entry
+        return self.ledger.accept(message, frame)
 
     def accept_media(self, data: bytes, mime_type: str, *, field: str = "audio") -> Entry:
         """``accept(RealtimeInput(<field>=Blob(...)))`` for the per-chunk path.
@@ -500,7 +464,7 @@ class SessionCore:
         replay after a reconnect and while draining for a goAway rotation.
         """
         if self.can_send_now:
-            return self._emit(entry, replay=False)
+            return self.emit(entry, replay=False)
         if self.status is SessionStatus.CLOSED:
             self.ledger.stats.drop("session closed", entry)
             return None
@@ -540,81 +504,30 @@ class SessionCore:
         cut_policy: CutTurnPolicy = "repeat",
         prefix: Sequence[ClientMessage] = (),
     ) -> Replay:
-        """After a connection became ready: what to send, in order (rule 12).
+        """After a connection became ready: what to send, in order (rule 12; ``_replay``).
 
-        A fresh session (no handle sent) after the first connection is re-seeded
-        with ``history`` (the app's) or the transcript; then the ledger's replay
-        (ledger rules 5-7); then the queued commands; then what asks a cut
-        question again (``cut_policy``).  Until this is called, new commands
-        are queued so that they follow the replay.
+        Until this is called, new commands are queued so that they follow the replay.
         """
         if not self._can_send:
             raise LocalProtocolError(f"cannot replay while {self.status}")
         self._replay_pending = False
-        messages: list[ClientMessage] = list(prefix)
-        reseeded = 0
-        from_transcript = False
-        fresh = not self.resuming and self.connection_number > 1
-        if fresh:
-            from_transcript = history is None
-            turns = tuple(history) if history is not None else self.transcript.contents()
-            if turns:
-                messages.append(seed_message(turns, self.capabilities))
-                reseeded = len(turns)
-        # Before the seed joins the ledger.  A fresh session does not get back
-        # what the lost one consumed, nor what its seed holds (ledger rule 7).
-        plan = self.ledger.replay_plan(
-            restored=self.resuming,
-            resumed_from=self._resumed_from,
-            seeded=from_transcript and reseeded > 0,
-        )
-        if self.resuming and not self.capabilities.mid_session_client_content:
-            plan = self._without_client_content(plan)
-        frames = [self._emit(self.ledger.accept(m), replay=False, record=False) for m in messages]
-        replayed: list[Entry] = []
-        for entry in plan:
-            again = entry.connection is not None
-            frames.append(self._emit(entry, replay=again))
-            if again:
-                replayed.append(entry)
-        notes = [
-            tool_note(response)
-            for entry in self.ledger.unknown_call_responses
-            if isinstance(entry.message, ToolResponse)
-            for response in entry.message.function_responses or ()
-            if response.name in self.non_idempotent_tools
-        ]
-        reask = reask_messages(
-            self.cut_turn if (self.cut_turn or notes) else None,
-            policy=cut_policy,
-            caps=self.capabilities,
-            replayed=plan,
-            notes=notes,
-        )
-        self.cut_turn = None
-        for message in reask:
-            frames.append(self._emit(self.ledger.accept(message), replay=False, record=False))
-        return Replay(frames, replayed, reseeded, len(reask))
+        return _replay.replay(self, history=history, cut_policy=cut_policy, prefix=prefix)
 
-    def _without_client_content(self, plan: list[Entry]) -> list[Entry]:
-        """Capabilities: a model that refuses clientContent mid-session never gets one
-        replayed into a resumed session (its history seed phase is over there)."""
-        kept = []
-        for entry in plan:
-            if isinstance(entry.message, ClientContent) and entry.connection is not None:
-                self.ledger.stats.drop("clientContent is refused mid-session by this model", entry)
-            else:
-                kept.append(entry)
-        return kept
+    def emit_new(self, message: ClientMessage) -> str:
+        """Send a message the session made (a seed, a re-ask): in the ledger, not
+        in the transcript."""
+        return self.emit(self.ledger.accept(message), replay=False, record=False)
 
-    def _emit(self, entry: Entry, *, replay: bool, record: bool = True) -> str:
+    def emit(self, entry: Entry, *, replay: bool, record: bool = True) -> str:
+        """The frame of ``entry``, sent now as the next message of this connection
+        (for :meth:`dispatch` and ``_replay``; the shell never calls it)."""
         self.index += 1
         self.ledger.mark_sent(entry, self.connection_number, self.index, replay=replay)
         if not entry.media:
             message = entry.message
             if entry.turn:
                 self.turns.trigger_sent()
-                self._last_trigger = entry
+                self.answers.trigger_sent(entry)
             else:
                 self.turns.control_sent()
             if record and not replay:
@@ -625,78 +538,3 @@ class SessionCore:
                         self._pending.pop(response.id, None)
         frame = entry.frame
         return frame if frame is not None else encode_client_message(entry.message)
-
-    def _validate(self, message: ClientMessage) -> None:
-        if not isinstance(message, ClientContent):
-            self._seed_phase = False
-        elif not self.capabilities.mid_session_client_content and not (
-            self.initial_history and self._seed_phase
-        ):
-            raise LocalProtocolError(
-                "this model refuses clientContent mid-session (the server closes with 1007):"
-                " send text with send_text() / send_realtime_input(text=...), or seed history"
-                " first with LiveConfig(history_config={'initial_history_in_client_content':"
-                " True}) before any realtime input"
-            )
-        elif message.turn_complete is not False:
-            self._seed_phase = False
-        if isinstance(message, RealtimeInput):
-            fields = (
-                (message.audio is not None)
-                + (message.video is not None)
-                + (message.text is not None)
-                + (message.activity_start is not None)
-                + (message.activity_end is not None)
-                + (message.audio_stream_end is not None)
-                + (message.media_chunks is not None)
-            )
-            if fields != 1:
-                raise LocalProtocolError(
-                    "realtimeInput takes exactly one of audio, video, text, activity_start,"
-                    f" activity_end, audio_stream_end or media_chunks per message; got {fields}"
-                )
-            if not self.manual_activity and (
-                message.activity_start is not None or message.activity_end is not None
-            ):
-                raise LocalProtocolError(
-                    "activity_start/activity_end mark speech only when automatic activity"
-                    " detection is off: set realtime_input_config={'automatic_activity_detection':"
-                    " {'disabled': True}} (the server closes with 1007 otherwise)"
-                )
-        elif isinstance(message, ToolResponse):
-            responses = message.function_responses or ()
-            if not responses:
-                raise LocalProtocolError("a tool response needs at least one function response")
-            for response in responses:
-                if self.gemini_api and not response.id:
-                    raise LocalProtocolError(
-                        "the Gemini API needs the id of the function call in every function"
-                        f" response (response for {response.name!r} has none)"
-                    )
-                if response.id and not self.ledger.call_issued(response.id):
-                    raise LocalProtocolError(
-                        f"no function call {response.id!r} was issued in this session"
-                    )
-                if (
-                    response.id
-                    and not response.will_continue
-                    and self.ledger.tool_response_answered(response.id)
-                    and response.id not in self._pending
-                ):
-                    raise LocalProtocolError(f"function call {response.id!r} was already answered")
-        elif isinstance(message, Setup):
-            raise LocalProtocolError("setup is sent by the session itself, once per connection")
-
-
-def _with_consent_signature(setup: Setup, signature: Mapping[str, object]) -> Setup:
-    """Rule 12: a replicated voice's consent signature goes back in every later setup."""
-    generation = setup.generation_config
-    speech = generation.speech_config if generation is not None else None
-    voice = speech.voice_config if speech is not None else None
-    replicated = voice.replicated_voice_config if voice is not None else None
-    if generation is None or speech is None or voice is None or replicated is None:
-        return setup
-    replicated = {**replicated, "voiceConsentSignature": dict(signature)}
-    voice = replace(voice, replicated_voice_config=replicated)
-    speech = replace(speech, voice_config=voice)
-    return replace(setup, generation_config=replace(generation, speech_config=speech))

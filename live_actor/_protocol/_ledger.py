@@ -40,10 +40,12 @@ Rules (read top to bottom, as in h11's ``_state.py``):
 
    Kept messages are replayed; a consumed one may then arrive twice (never
    lost).  ``transparent`` resumption (Vertex AI) is exact.
-4. Audio and video go to a bounded ring (``media_buffer_seconds``).  A handle
-   removes the chunks up to the last message it provably holds; on a reconnect
-   the rest are replayed or dropped by policy, oldest first when the ring
-   overflows, and every drop is counted.
+4. Audio and video go to a bounded ring (``media_buffer_seconds`` of audio and
+   ``media_buffer_bytes``), a rolling window: the oldest chunks leave it as new
+   ones are sent.  A handle removes the chunks up to the last message it
+   provably holds; on a reconnect the rest are replayed or dropped by policy.
+   Media queued while disconnected has the same bounds; the oldest queued
+   chunks are dropped beyond them, and every drop is counted.
 5. Tool responses for calls issued on a connection that died are replayed
    first, once per call id, when the resumed session knows the call: it was
    issued before the handle the session resumed from.  A response to a call
@@ -68,26 +70,39 @@ Rules (read top to bottom, as in h11's ``_state.py``):
    that connection.  A message the server found too big (1009) is replayed at
    most once more: the largest control message of that connection is dropped
    the second time.
+9. Control messages held (sent but unconfirmed, and queued) are bounded by
+   ``max_bytes`` of encoded frames.  Beyond it the oldest sent one is
+   forgotten (no longer replayable; counted in ``stats.forgotten``), then the
+   oldest queued one is dropped; the newest message is always kept.  Each is
+   reported to ``on_overflow`` so the session can log it.
 """
 
 from __future__ import annotations
 
-import collections
-import enum
-import re
-from collections.abc import Iterable
-from typing import Any, Final, Literal
+import sys
+from collections.abc import Callable, Iterable, Mapping
+from typing import Final, Literal, TypeAlias
 
-import attrs
-
+from ._codec import encode_client_message
+from ._entries import (
+    Entry,
+    LedgerStats,
+    SendOutcome,
+    is_media,
+    media_seconds,
+    sample_rate,
+    triggers_turn,
+)
+from ._held import Held
 from ._messages import (
     Blob,
-    ClientContent,
     ClientMessage,
     RealtimeInput,
     ToolResponse,
 )
 
+# Entry, LedgerStats, SendOutcome and the classification helpers live in
+# ``_entries``; they are re-exported here as the ledger's vocabulary.
 __all__ = [
     "Entry",
     "Ledger",
@@ -95,139 +110,22 @@ __all__ = [
     "MediaPolicy",
     "SendOutcome",
     "is_media",
+    "media_seconds",
     "triggers_turn",
 ]
 
 MediaPolicy = Literal["replay", "drop"]
 
 
-class SendOutcome(enum.StrEnum):
-    """Where one accepted command is now (``Receipt.outcome``)."""
+#: Default of ``max_bytes``: encoded control messages held for a replay.
+DEFAULT_LEDGER_BYTES: Final = 16 * 1024 * 1024
+#: Default of ``media_buffer_bytes``: media held for a replay (ring, and queued).
+DEFAULT_MEDIA_BYTES: Final = 4 * 1024 * 1024
 
-    #: accepted, handed to the session, not yet sent nor queued.
-    ACCEPTED = "accepted"
-    #: waiting for a ready connection (dialling, rotating, replaying).
-    QUEUED = "queued"
-    #: written to a connection's socket.
-    SENT = "sent"
-    #: sent again on a new connection after a reconnect.
-    REPLAYED = "replayed"
-    #: a resumption handle (or the server's consumed index) proves the server has it.
-    CONFIRMED = "confirmed"
-    #: never delivered: see ``Receipt.drop_reason``.
-    DROPPED = "dropped"
-    #: sent on a connection that died, not replayed before the session closed.
-    UNCONFIRMED_AT_CLOSE = "unconfirmed_at_close"
+#: Called with a reason and the entry for each message rule 9 let go.
+OnOverflow: TypeAlias = Callable[[str, Entry], None]
 
-
-_RATE_RE = re.compile(r"rate=(\d+)")
-
-
-def is_media(message: ClientMessage) -> bool:
-    """Audio/video chunks: high rate, lossy by policy, kept in a ring."""
-    return isinstance(message, RealtimeInput) and (
-        message.audio is not None or message.video is not None or bool(message.media_chunks)
-    )
-
-
-def triggers_turn(message: ClientMessage) -> bool:
-    """Does consuming this message make the model start a turn?"""
-    if isinstance(message, ClientContent):
-        return message.turn_complete is not False
-    if isinstance(message, RealtimeInput):
-        return message.text is not None or message.activity_end is not None
-    return False
-
-
-_RATES: dict[str, int] = {}
-
-
-def _sample_rate(mime_type: str) -> int:
-    rate = _RATES.get(mime_type)
-    if rate is None:
-        match = _RATE_RE.search(mime_type)
-        rate = _RATES[mime_type] = int(match.group(1)) if match else 16000
-    return rate
-
-
-def media_seconds(message: ClientMessage) -> float:
-    """Play-out duration of an audio chunk (s16le mono); frames count as 0."""
-    if not isinstance(message, RealtimeInput):
-        return 0.0
-    blobs = [message.audio] if message.audio is not None else list(message.media_chunks or ())
-    total = 0.0
-    for blob in blobs:
-        if blob is None or blob.data is None:
-            continue
-        mime = blob.mime_type or ""
-        if mime.startswith("audio/"):
-            total += len(blob.data) / (2 * _sample_rate(mime))
-    return total
-
-
-@attrs.define(slots=True)
-class Entry:
-    """One accepted command and what happened to it."""
-
-    seq: int
-    message: ClientMessage
-    media: bool
-    turn: bool
-    #: connection number and per-connection index once sent; ``None`` while queued.
-    connection: int | None = None
-    index: int | None = None
-    #: a server reply proves the message was consumed (rule 3).
-    answered: bool = False
-    #: its exchange completed (a turn that started after it was sent ended): its
-    #: text is in the transcript that seeds a fresh session (rule 7).
-    completed: bool = False
-    replays: int = 0
-    #: play-out duration for audio (computed once, used by the ring).
-    seconds: float = 0.0
-    #: for turn triggers: 1-based position among the triggers of its connection.
-    ordinal: int = 0
-    #: the session's command task took it: it is sent or queued, never dropped
-    #: for the cancellation of the send that handed it over.
-    taken: bool = False
-    #: the encoded frame of a control message (encoded once, when accepted).
-    frame: str | None = None
-    outcome: SendOutcome = SendOutcome.ACCEPTED
-    drop_reason: str | None = None
-    #: times the server closed with 1009 (too big) while this was the likely culprit.
-    too_big_strikes: int = 0
-
-
-@attrs.define
-class LedgerStats:
-    """Counters exposed on the handle (``handle.ledger``)."""
-
-    accepted: int = 0
-    sent: int = 0
-    queued: int = 0
-    replayed: int = 0
-    confirmed: int = 0
-    dropped: int = 0
-    dropped_media: int = 0
-    dropped_media_seconds: float = 0.0
-    dropped_reasons: dict[str, int] = attrs.Factory(dict)
-    #: sent on a connection that died, not yet replayed when the session closed:
-    #: the server may or may not have consumed them.
-    unconfirmed_at_close: int = 0
-
-    def drop(self, reason: str, entry: Entry) -> None:
-        entry.outcome = SendOutcome.DROPPED
-        entry.drop_reason = reason
-        self.dropped += 1
-        self.dropped_reasons[reason] = self.dropped_reasons.get(reason, 0) + 1
-        if entry.media:
-            self.dropped_media += 1
-            self.dropped_media_seconds += entry.seconds
-
-
-#: The ledger's rings until their first entry: one empty deque shared by every
-#: ledger (a deque costs ~700 bytes even empty).  The two places that append swap
-#: in a deque of the ledger's own first; ``maxlen=0`` keeps the shared one empty.
-_NONE_YET: Final[collections.deque[Any]] = collections.deque(maxlen=0)
+_EPSILON: Final = 1e-9
 
 
 class Ledger:
@@ -238,20 +136,26 @@ class Ledger:
         *,
         transparent: bool = False,
         media_buffer_seconds: float = 1.0,
+        media_buffer_bytes: int = DEFAULT_MEDIA_BYTES,
         media_policy: MediaPolicy = "replay",
+        max_bytes: int = DEFAULT_LEDGER_BYTES,
+        on_overflow: OnOverflow | None = None,
     ) -> None:
         self.transparent = transparent
         self.media_buffer_seconds = media_buffer_seconds
+        self.media_buffer_bytes = media_buffer_bytes
         self.media_policy: MediaPolicy = media_policy
+        self.max_bytes = max_bytes
+        self.on_overflow = on_overflow
         self.stats = LedgerStats()
         self._seq = 0
         #: control messages sent but not yet covered by a handle, in send order.
-        self._unconfirmed: collections.deque[Entry] = _NONE_YET
-        #: media sent since the last handle, bounded by ``media_buffer_seconds``.
-        self._media: collections.deque[Entry] = _NONE_YET
-        self._media_seconds = 0.0
-        #: commands accepted while no connection was ready.
-        self._queued: list[Entry] = []
+        self._unconfirmed = Held()
+        #: media sent since the last handle (rule 4's ring).
+        self._media = Held()
+        #: commands accepted while no connection was ready; its media, for rule 4.
+        self._queued = Held()
+        self._queued_media = Held()
         #: call ids answered on some connection (rule 5).
         self._answered_calls: set[str] = set()
         #: connection -> triggers sent / turns started on it (rule 3).
@@ -270,7 +174,10 @@ class Ledger:
 
     # ----------------------------------------------------------- accepting
 
-    def accept(self, message: ClientMessage) -> Entry:
+    def accept(self, message: ClientMessage, frame: str | None = None) -> Entry:
+        """A new entry for ``message``; ``frame`` is its encoding, if made already."""
+        if frame is None:
+            frame = encode_client_message(message)
         self._seq += 1
         self.stats.accepted += 1
         media = is_media(message)
@@ -280,6 +187,8 @@ class Ledger:
             media,
             triggers_turn(message),
             seconds=media_seconds(message) if media else 0.0,
+            frame=frame,
+            size=len(frame),
         )
 
     def accept_media(self, message: RealtimeInput, blob: Blob) -> Entry:
@@ -288,27 +197,31 @@ class Ledger:
         self.stats.accepted += 1
         seconds = 0.0
         mime = blob.mime_type
-        if mime is not None and mime.startswith("audio/") and blob.data is not None:
-            seconds = len(blob.data) / (2 * _sample_rate(mime))
-        return Entry(self._seq, message, True, False, seconds=seconds)
+        data = blob.data
+        if mime is not None and mime.startswith("audio/") and data is not None:
+            seconds = len(data) / (2 * sample_rate(mime))
+        size = 4 * ((len(data) + 2) // 3) if data is not None else 0  # as base64
+        return Entry(self._seq, message, True, False, seconds=seconds, size=size)
 
     def queue(self, entry: Entry) -> None:
         """Rule 6: hold a command until a connection is ready."""
         self.stats.queued += 1
         entry.outcome = SendOutcome.QUEUED
         if entry.media:
-            # Bound queued media like the ring so a long outage cannot grow memory.
-            queued_media = [e for e in self._queued if e.media]
-            seconds = sum(e.seconds for e in queued_media) + entry.seconds
-            while queued_media and seconds > self.media_buffer_seconds + 1e-9:
-                oldest = queued_media.pop(0)
-                self._queued.remove(oldest)
-                seconds -= oldest.seconds
-                self.stats.drop("media buffer full while reconnecting", oldest)
             if self.media_policy == "drop":
                 self.stats.drop("media policy drop while reconnecting", entry)
                 return
+            # Bound queued media like the ring so a long outage cannot grow memory.
+            queued = self._queued_media
+            queued.append(entry)
+            self._queued.append(entry)
+            while len(queued) > 1 and self._media_over(queued):
+                oldest = queued.popleft()
+                self._queued.remove(oldest)
+                self.stats.drop("media buffer full while reconnecting", oldest)
+            return
         self._queued.append(entry)
+        self._bound_control(entry)
 
     def mark_sent(self, entry: Entry, connection: int, index: int, *, replay: bool) -> None:
         """``entry`` went out as message ``index`` of ``connection``."""
@@ -326,30 +239,61 @@ class Ledger:
             entry.outcome = SendOutcome.SENT
         if entry.media:
             ring = self._media
-            if ring is _NONE_YET:
-                ring = self._media = collections.deque()
             ring.append(entry)
-            self._media_seconds += entry.seconds
-            while self._media_seconds > self.media_buffer_seconds + 1e-9 and ring:
-                self._media_seconds -= ring.popleft().seconds
+            while len(ring) and self._media_over(ring):
+                ring.popleft()  # a rolling window: the chunk was sent
             return
         if isinstance(entry.message, ToolResponse):
             for response in entry.message.function_responses or ():
                 if response.id:
                     self._answered_calls.add(response.id)
             self._awaiting_output.append(entry)
-        if self._unconfirmed is _NONE_YET:
-            self._unconfirmed = collections.deque()
         self._unconfirmed.append(entry)
+        self._bound_control(entry)
+
+    def _media_over(self, held: Held) -> bool:
+        return (
+            held.seconds > self.media_buffer_seconds + _EPSILON
+            or held.bytes > self.media_buffer_bytes
+        )
+
+    def _bound_control(self, newest: Entry) -> None:
+        """Rule 9: hold at most ``max_bytes`` of control messages."""
+        unconfirmed = self._unconfirmed
+        queued = self._queued
+        over = unconfirmed.bytes + queued.bytes - self._queued_media.bytes - self.max_bytes
+        if over <= 0:
+            return
+        while over > 0 and len(unconfirmed) and unconfirmed.first() is not newest:
+            entry = unconfirmed.popleft()
+            over -= entry.size
+            self.stats.forgotten += 1
+            if self.on_overflow is not None:
+                self.on_overflow("ledger full: a sent message is no longer replayable", entry)
+        if over <= 0:
+            return
+        reason = "ledger full while reconnecting"
+        dropped: set[int] = set()
+        for entry in queued:
+            if over <= 0:
+                break
+            if entry is not newest and not entry.media:
+                dropped.add(entry.seq)
+                over -= entry.size
+                self.stats.drop(reason, entry)
+                if self.on_overflow is not None:
+                    self.on_overflow(reason, entry)
+        if dropped:
+            self._queued = Held(e for e in queued if e.seq not in dropped)
 
     def unsend(self, entry: Entry) -> None:
         """Undo :meth:`mark_sent` of the entry sent last: its frame never reached the
         socket (the send was cancelled before handing it over)."""
         connection = entry.connection
         if entry.media:
-            if self._media and self._media[-1] is entry:
-                self._media_seconds -= self._media.pop().seconds
-        elif self._unconfirmed and self._unconfirmed[-1] is entry:
+            if self._media.last() is entry:
+                self._media.pop()
+        elif self._unconfirmed.last() is entry:
             self._unconfirmed.pop()
             if self._awaiting_output and self._awaiting_output[-1] is entry:
                 self._awaiting_output.pop()
@@ -420,7 +364,7 @@ class Ledger:
         about them.
         """
         self.handles += 1
-        kept: collections.deque[Entry] = collections.deque()
+        kept = Held()
         #: index of the last message of this connection the handle provably holds.
         frontier = -1
         if self.transparent:
@@ -438,26 +382,25 @@ class Ledger:
         else:
             # Walk backwards: a covered message covers every earlier message of its
             # connection (the server consumes in order).
+            newest_first = []
             for entry in reversed(self._unconfirmed):
                 if entry.connection != connection:
-                    kept.appendleft(entry)
+                    newest_first.append(entry)
                     continue
                 if frontier >= 0 or self._covered_without_index(entry, connection):
                     frontier = max(frontier, entry.index if entry.index is not None else -1)
                     self._confirm(entry)
                 else:
-                    kept.appendleft(entry)
-        if self._unconfirmed:  # (an empty one stays: no new deque per handle)
-            self._unconfirmed = kept
+                    newest_first.append(entry)
+            kept = Held(reversed(newest_first))
+        self._unconfirmed = kept
         # Audio and video up to the frontier are in the state the handle captures;
         # later chunks may still be in flight and stay in the ring (rule 4).
-        if self._media:
-            self._media = collections.deque(
-                entry
-                for entry in self._media
-                if entry.connection != connection or entry.index is None or entry.index > frontier
-            )
-        self._media_seconds = sum(entry.seconds for entry in self._media)
+        self._media = Held(
+            entry
+            for entry in self._media
+            if entry.connection != connection or entry.index is None or entry.index > frontier
+        )
 
     def prune_consumed(self) -> None:
         """Rule 7: forget messages the server provably consumed (no handle needs them)."""
@@ -470,28 +413,28 @@ class Ledger:
             if entry.connection == connection and entry.answered:
                 entry.completed = True
 
-    def _without_consumed(
-        self, *, drop_tool_responses: bool, seeded: bool = False
-    ) -> collections.deque[Entry]:
-        if not self._unconfirmed:
-            return self._unconfirmed  # nothing to prune (and no new deque)
-        kept: collections.deque[Entry] = collections.deque()
+    def _without_consumed(self, *, drop_tool_responses: bool, seeded: bool = False) -> Held:
+        newest_first: list[Entry] = []
         consumed_on: set[int | None] = set()  # connections whose frontier was passed
         for entry in reversed(self._unconfirmed):
             connection = entry.connection
-            if connection in consumed_on or (seeded and entry.completed) or (
-                entry.turn
-                and entry.answered
-                and connection is not None
-                and self._started.get(connection, 0) >= entry.ordinal
+            if (
+                connection in consumed_on
+                or (seeded and entry.completed)
+                or (
+                    entry.turn
+                    and entry.answered
+                    and connection is not None
+                    and self._started.get(connection, 0) >= entry.ordinal
+                )
             ):
                 consumed_on.add(connection)  # the server consumes in order
                 self._confirm(entry)
             elif drop_tool_responses and isinstance(entry.message, ToolResponse):
                 self.stats.drop("tool response to a call of a session that was not restored", entry)
             else:
-                kept.appendleft(entry)
-        return kept
+                newest_first.append(entry)
+        return Held(reversed(newest_first))
 
     def reject_last(self, connection: int, reason: str) -> Entry | None:
         """The server refused a message of ``connection`` and closed (1007/1008):
@@ -579,12 +522,12 @@ class Ledger:
             for entry in media:
                 self.stats.drop("media policy drop on reconnect", entry)
             media = []
-        merged = sorted(rest + media, key=lambda e: e.seq)
+        merged = sorted(rest + media, key=_send_order)
         queued = list(self._queued)
         self._unconfirmed.clear()
         self._media.clear()
-        self._media_seconds = 0.0
         self._queued.clear()
+        self._queued_media.clear()
         return tool + merged + queued
 
     def drop_all(self, reason: str, *, delivered_connection: int | None = None) -> list[Entry]:
@@ -607,9 +550,9 @@ class Ledger:
             entry.outcome = SendOutcome.UNCONFIRMED_AT_CLOSE
         dropped += unknown
         self._queued.clear()
+        self._queued_media.clear()
         self._unconfirmed.clear()
         self._media.clear()
-        self._media_seconds = 0.0
         return dropped
 
     @property
@@ -619,3 +562,69 @@ class Ledger:
     @property
     def queued(self) -> int:
         return len(self._queued)
+
+    # --------------------------------------------------------- persistence
+
+    def kept(self, *, media: bool) -> list[Entry]:
+        """Every entry a new process would need, in sending order: the
+        unconfirmed control messages, the queued commands and (``media``) the
+        media ring.  Read by ``SessionCore.snapshot()``."""
+        kept = list(self._unconfirmed) + [e for e in self._queued if media or not e.media]
+        if media:
+            kept += list(self._media)
+        return sorted(kept, key=_send_order)
+
+    def restore(
+        self,
+        entries: Iterable[Entry],
+        *,
+        seq: int,
+        handles: int,
+        started: Mapping[int, int],
+        triggers: Mapping[int, int],
+        call_epochs: Mapping[str, int],
+    ) -> None:
+        """Load entries another process kept, as sent on a connection that died.
+
+        Control messages join the unconfirmed ones (an entry never sent keeps
+        ``connection=None`` and goes out for the first time); media joins the
+        ring, bounded as always.  ``seq`` continues the ids; ``handles``,
+        ``started``, ``triggers`` and ``call_epochs`` are the evidence the
+        replay rules (3, 5, 7) read.
+        """
+        self._seq = max(self._seq, seq)
+        self.handles = handles
+        self._started.update(started)
+        self._triggers.update(triggers)
+        self._call_epoch.update(call_epochs)
+        for entry in sorted(entries, key=_send_order):
+            self._seq = max(self._seq, entry.seq)
+            if not entry.size:
+                entry.size = len(entry.frame or encode_client_message(entry.message))
+            if entry.media:
+                if entry.connection is None:
+                    self.queue(entry)
+                    continue
+                self._media.append(entry)
+                while len(self._media) and self._media_over(self._media):
+                    self.stats.drop("media buffer full while adopting", self._media.popleft())
+                continue
+            if isinstance(entry.message, ToolResponse):
+                ids = [r.id for r in entry.message.function_responses or () if r.id]
+                self._answered_calls.update(ids)
+                # (connection 0: issued on a connection of the other process)
+                self._issued_calls.setdefault(entry.connection or 0, set()).update(ids)
+            entry.outcome = SendOutcome.SENT if entry.connection is not None else SendOutcome.QUEUED
+            self._unconfirmed.append(entry)
+            self._bound_control(entry)
+
+
+def _send_order(entry: Entry) -> tuple[int, int, int]:
+    """The order ``entry`` went out in (connection, index): a replay keeps it.
+
+    Not the acceptance order: a re-asked question is accepted late but sent
+    where it was first asked.
+    """
+    if entry.connection is None:  # never sent: after everything sent, as accepted
+        return (sys.maxsize, 0, entry.seq)
+    return (entry.connection, entry.index or 0, entry.seq)

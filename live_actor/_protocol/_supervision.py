@@ -57,13 +57,13 @@ from typing import Final, Literal
 import attrs
 
 from .._errors import (
-    ConfigError,
     ConnectError,
     LiveError,
     RemoteProtocolError,
     SessionClosedError,
     SetupRejectedError,
 )
+from .._validators import at_least, callable_or_none, one_of, positive
 
 __all__ = [
     "Action",
@@ -173,23 +173,17 @@ class RestartPolicy:
     injectable jitter source (returns floats in [0, 1)).
     """
 
-    restart: RestartType = "transient"
-    max_restarts: int = 5
-    period: float = 60.0
-    backoff_base: float = 0.5
-    backoff_max: float = 15.0
-    reset_after: float = 30.0
-    random: Callable[[], float] | None = attrs.field(default=None, repr=False)
-
-    def __attrs_post_init__(self) -> None:
-        if self.restart not in ("permanent", "transient", "temporary"):
-            raise ConfigError(
-                f"restart must be 'permanent', 'transient' or 'temporary', got {self.restart!r}"
-            )
-        if self.max_restarts < 0 or self.period <= 0:
-            raise ConfigError("max_restarts must be >= 0 and period > 0")
-        if self.backoff_base < 0 or self.backoff_max < 0 or self.reset_after < 0:
-            raise ConfigError("backoff_base, backoff_max and reset_after must be >= 0")
+    restart: RestartType = attrs.field(
+        default="transient", validator=one_of("permanent", "transient", "temporary")
+    )
+    max_restarts: int = attrs.field(default=5, validator=at_least(0, integer=True))
+    period: float = attrs.field(default=60.0, validator=positive())
+    backoff_base: float = attrs.field(default=0.5, validator=at_least(0))
+    backoff_max: float = attrs.field(default=15.0, validator=at_least(0))
+    reset_after: float = attrs.field(default=30.0, validator=at_least(0))
+    random: Callable[[], float] | None = attrs.field(
+        default=None, repr=False, validator=callable_or_none
+    )
 
 
 @attrs.define

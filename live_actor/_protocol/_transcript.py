@@ -25,7 +25,7 @@ The transcript is user content: it lives in memory only and is never logged.
 from __future__ import annotations
 
 import collections
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Final, Literal
 
 import attrs
@@ -89,6 +89,8 @@ class Transcript:
         self._bytes = 0
         self._user: list[str] = []
         self._model: list[str] = []
+        #: changes whenever a turn is committed (a session store writes it then).
+        self.revision = 0
 
     def __len__(self) -> int:
         return len(self._turns)
@@ -159,14 +161,18 @@ class Transcript:
 
     def contents(self) -> tuple[Content, ...]:
         """The transcript as history turns (rule 2), oldest first."""
-        return tuple(
-            Content(role=turn.role, parts=(Part(text=turn.text),)) for turn in self._turns
-        )
+        return tuple(Content(role=turn.role, parts=(Part(text=turn.text),)) for turn in self._turns)
+
+    def restore(self, turns: Iterable[tuple[str, str]]) -> None:
+        """Load the turns another process kept (``(role, text)``, oldest first)."""
+        for role, text in turns:
+            self._commit("model" if role == "model" else "user", text)
 
     def _commit(self, role: Literal["user", "model"], text: str) -> None:
         text = text.strip()
         if not text:
             return
+        self.revision += 1
         if self._turns and self._turns[-1].role == role:
             last = self._turns.pop()
             self._bytes -= len(last.text.encode())

@@ -21,7 +21,6 @@ from typing import Final, Literal, Protocol, runtime_checkable
 
 import attrs
 
-from live_actor._errors import ConfigError
 from live_actor._redact import (
     REDACTED,
     WsTarget,
@@ -32,8 +31,8 @@ from live_actor._redact import (
     redact_url,
     scrub,
     secrets_of,
-    user_agent,
 )
+from live_actor._validators import at_least, instance_of, one_of, positive
 
 __all__ = [
     "ABNORMAL_CLOSURE",
@@ -57,7 +56,6 @@ __all__ = [
     "scrub",
     "secrets_of",
     "stall_reason",
-    "user_agent",
 ]
 
 #: The Live API sends whole turns of audio/transcripts in one message; 16 MiB is the
@@ -128,21 +126,6 @@ class TransportConnectError(Exception):
         )
 
 
-def _positive(name: str, value: float | None, *, optional: bool = False) -> None:
-    if value is None and optional:
-        return
-    if value is None or isinstance(value, bool) or not value > 0:
-        allowed = "a positive number or None" if optional else "a positive number"
-        raise ConfigError(f"TransportOptions.{name} must be {allowed}, got {value!r}")
-
-
-def _check_int(name: str, value: object, minimum: int, advice: str) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-        raise ConfigError(
-            f"TransportOptions.{name} must be an int >= {minimum}{advice}, got {value!r}"
-        )
-
-
 @attrs.frozen
 class TransportOptions:
     """Socket-level knobs, identical in meaning on every backend.
@@ -188,51 +171,38 @@ class TransportOptions:
       Ignored under asyncio, which always uses ``websockets``.
     """
 
-    max_message_size: int = 32 * 1024 * 1024
-    connect_timeout: float = 10.0
-    close_timeout: float = 5.0
-    ping_interval: float | None = 30.0
-    ping_timeout: float | None = 60.0
-    message_queue_size: int = 1024
-    compression: bool = False
-    write_buffer_size: int = 256 * 1024
-    stall_timeout: float | None = 20.0
-    ssl_context: ssl.SSLContext | None = attrs.field(default=None, eq=False, repr=False)
-    trio_backend: Literal["trio-websocket", "websockets"] | None = None
-
-    def __attrs_post_init__(self) -> None:
-        if (
-            not isinstance(self.max_message_size, int)
-            or isinstance(self.max_message_size, bool)
-            or self.max_message_size < MIN_MAX_MESSAGE_SIZE
-        ):
-            raise ConfigError(
-                "TransportOptions.max_message_size must be an int of at least "
-                f"{MIN_MAX_MESSAGE_SIZE} (16 MiB): Live server messages exceed the usual "
-                f"1 MiB default; got {self.max_message_size!r}"
-            )
-        _positive("connect_timeout", self.connect_timeout)
-        _positive("close_timeout", self.close_timeout)
-        _positive("ping_interval", self.ping_interval, optional=True)
-        _positive("ping_timeout", self.ping_timeout, optional=True)
-        _positive("stall_timeout", self.stall_timeout, optional=True)
-        _check_int("message_queue_size", self.message_queue_size, 1, " (1024 recommended)")
-        _check_int("write_buffer_size", self.write_buffer_size, 1024, " (bytes)")
-        if not isinstance(self.compression, bool):
-            raise ConfigError(
-                f"TransportOptions.compression must be a bool, got {self.compression!r}"
-            )
-        if self.trio_backend not in (None, "trio-websocket", "websockets"):
-            raise ConfigError(
-                "TransportOptions.trio_backend must be 'trio-websocket', 'websockets' or None, "
-                f"got {self.trio_backend!r}"
-            )
-        if self.ssl_context is not None and not isinstance(self.ssl_context, ssl.SSLContext):
-            raise ConfigError(
-                "TransportOptions.ssl_context must be an ssl.SSLContext or None "
-                "(for a CA file: ssl.create_default_context(cafile=...)), "
-                f"got {type(self.ssl_context).__name__}"
-            )
+    max_message_size: int = attrs.field(
+        default=32 * 1024 * 1024,
+        validator=at_least(
+            MIN_MAX_MESSAGE_SIZE,
+            integer=True,
+            advice=" (16 MiB): Live server messages exceed the usual 1 MiB default",
+        ),
+    )
+    connect_timeout: float = attrs.field(default=10.0, validator=positive())
+    close_timeout: float = attrs.field(default=5.0, validator=positive())
+    ping_interval: float | None = attrs.field(default=30.0, validator=positive(optional=True))
+    ping_timeout: float | None = attrs.field(default=60.0, validator=positive(optional=True))
+    message_queue_size: int = attrs.field(
+        default=1024, validator=at_least(1, integer=True, advice=" (1024 recommended)")
+    )
+    compression: bool = attrs.field(default=False, validator=instance_of(bool, "a bool"))
+    write_buffer_size: int = attrs.field(
+        default=256 * 1024, validator=at_least(1024, integer=True, advice=" (bytes)")
+    )
+    stall_timeout: float | None = attrs.field(default=20.0, validator=positive(optional=True))
+    ssl_context: ssl.SSLContext | None = attrs.field(
+        default=None,
+        eq=False,
+        repr=False,
+        validator=instance_of(
+            (ssl.SSLContext, type(None)),
+            "an ssl.SSLContext or None (for a CA file: ssl.create_default_context(cafile=...))",
+        ),
+    )
+    trio_backend: Literal["trio-websocket", "websockets"] | None = attrs.field(
+        default=None, validator=one_of(None, "trio-websocket", "websockets")
+    )
 
 
 @runtime_checkable

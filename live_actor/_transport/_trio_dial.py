@@ -45,21 +45,22 @@ from trio_websocket import ConnectionRejected
 from wsproto import ConnectionType, WSConnection
 
 from live_actor._log import get_logger
-from live_actor._redact import Dial, redact_text, user_agent
+from live_actor._redact import Dial, redact_text
 from live_actor._transport._base import (
     Transport,
     TransportConnectError,
     TransportOptions,
     refused_message,
 )
-from live_actor._transport._trio_ws import TrioWebsocketTransport, WatchedStream
+from live_actor._transport._trio_stream import WatchedStream
+from live_actor._transport._trio_ws import TrioWebsocketTransport
+from live_actor._version import USER_AGENT
 
 __all__ = ["connect_trio", "open_trio_transport"]
 
 
 class _ClosableTransport(Transport, Protocol):
     async def wait_closed(self) -> None: ...
-
 
 
 _RECEIVE_BUFFER_SIZE: Final = 64 * 1024
@@ -239,7 +240,7 @@ async def _dial(
                     for name, value in (
                         dial.headers
                         if dial.has_header("user-agent")
-                        else [*dial.headers, ("User-Agent", user_agent())]
+                        else [*dial.headers, ("User-Agent", USER_AGENT)]
                     )
                 ],
                 message_queue_size=options.message_queue_size,

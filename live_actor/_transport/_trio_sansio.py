@@ -35,7 +35,7 @@ from websockets.http11 import Response
 from websockets.protocol import State
 from websockets.uri import parse_uri
 
-from live_actor._redact import Dial, RedactingLogger, user_agent
+from live_actor._redact import Dial, RedactingLogger
 from live_actor._transport._base import (
     ABNORMAL_CLOSURE,
     CloseInfo,
@@ -48,7 +48,9 @@ from live_actor._transport._base import (
     stall_reason,
 )
 from live_actor._transport._trio_dial import _dial_error, _open_stream, _sole_exception
+from live_actor._transport._trio_stream import socket_fd, watch_stalls
 from live_actor._transport._websockets import RefusalSnoop, _classify, _connect_error
+from live_actor._version import USER_AGENT
 
 __all__ = ["TrioSansIOTransport", "open_trio_sansio_transport"]
 
@@ -76,7 +78,7 @@ class TrioSansIOTransport(CloseInfo):
         self._protocol = protocol
         self._stream = stream
         #: plain TCP on POSIX: bytes may go straight to the socket (see ``_queue_output``).
-        self._fd = _socket_fd(stream)
+        self._fd = socket_fd(stream)
         self._url = shown_url
         self._options = options
         self._local: tuple[int, str] | None = None
@@ -362,20 +364,9 @@ class TrioSansIOTransport(CloseInfo):
 
     async def stall_watch(self) -> None:
         """Drop the connection once a write made no progress for ``stall_timeout``."""
-        period = self._stall_timeout / 4
-        stuck_for = 0.0
-        last = -1
         with self._watch_scope:
-            while True:
-                await trio.sleep(period)
-                if self._writing and self._written == last:
-                    stuck_for += period
-                    if stuck_for >= self._stall_timeout:
-                        break
-                else:
-                    stuck_for = 0.0
-                last = self._written
-        if not self._shutting_down and stuck_for >= self._stall_timeout:
+            await watch_stalls(self._stall_timeout, lambda: self._writing, lambda: self._written)
+        if not self._shutting_down and not self._watch_scope.cancel_called:
             self._stalled = True
             self._shutting_down = True
             await self._shutdown()
@@ -416,14 +407,6 @@ class TrioSansIOTransport(CloseInfo):
             self._closed.set()
 
 
-def _socket_fd(stream: trio.abc.Stream) -> int | None:
-    """The socket's descriptor when bytes may be written to it directly: plain TCP on
-    POSIX (``os.write`` on a socket is ``send``); ``None`` for TLS and elsewhere."""
-    if os.name != "posix" or not isinstance(stream, trio.SocketStream):
-        return None
-    return stream.socket.fileno()
-
-
 def _new_protocol(dial: Dial, options: TransportOptions) -> ClientProtocol:
     """The client protocol with the upgrade request queued.  A function of its
     own: its locals (the parsed URI, the header values) end with it."""
@@ -439,7 +422,7 @@ def _new_protocol(dial: Dial, options: TransportOptions) -> ClientProtocol:
     for name, value in dial.headers:
         request.headers[name] = value
     if not dial.has_header("user-agent"):
-        request.headers["User-Agent"] = user_agent()
+        request.headers["User-Agent"] = USER_AGENT
     protocol.send_request(request)
     return protocol
 

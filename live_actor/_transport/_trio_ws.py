@@ -31,7 +31,6 @@ from __future__ import annotations
 import collections
 import itertools
 import math
-import os
 from contextlib import suppress
 from typing import Any, Final
 
@@ -53,6 +52,7 @@ from live_actor._transport._base import (
     clip_reason,
     stall_reason,
 )
+from live_actor._transport._trio_stream import WatchedStream, watch_stalls
 
 __all__ = ["TrioWebsocketTransport", "WatchedStream"]
 
@@ -72,107 +72,6 @@ _WRITE_ERRORS: Final = (
 _NO_OUTBOX: Final[collections.deque[str | bytes]] = collections.deque(maxlen=0)
 #: The writer's wake-up event until the writer starts (never set, never awaited).
 _NO_EVENT: Final = trio.Event()
-
-
-class WatchedStream(trio.abc.Stream):
-    """The socket (or TLS) stream, counting the progress of every write.
-
-    trio-websocket writes a whole frame with one ``send_all``; this wrapper
-    writes a big one in ``_WRITE_CHUNK`` pieces and counts each, so the stall
-    watch sees progress however big the frame, and only a peer that reads
-    *nothing* for ``stall_timeout`` counts as stalled.  Counting is one integer
-    increment: the hot path pays no clock read and no deadline change.
-
-    On plain TCP (POSIX) :meth:`write_now` hands a frame to the socket without
-    waiting: one non-blocking ``write``, as trio's ``send_all`` starts, but no
-    trip through the event loop.  What the socket did not take is *pending*:
-    the next ``send_all`` (whoever calls it) writes it first, so frames stay
-    whole and in order.  ``send_all`` calls never overlap (trio-websocket
-    serializes its own; the transport's flush of pending bytes waits its turn).
-    """
-
-    def __init__(self, stream: trio.abc.Stream) -> None:
-        self.inner = stream
-        self.progress = 0
-        # Reads need no watching: the inner stream's method, without a layer.
-        self.receive_some = stream.receive_some  # type: ignore[method-assign]
-        self._fd: int | None = None
-        if os.name == "posix" and isinstance(stream, trio.SocketStream):
-            self._fd = stream.socket.fileno()
-        #: bytes handed over by ``write_now`` that the socket has not taken yet.
-        self.pending: bytes | memoryview = b""
-        #: a ``send_all`` is writing; the next one waits for ``_turn``.
-        self.writing = False
-        self._turn: trio.Event | None = None
-        #: a write was interrupted: the stream may end in the middle of a frame.
-        self.torn = False
-
-    def can_write_now(self) -> bool:
-        return self._fd is not None and not self.writing and not self.pending
-
-    def write_now(self, data: bytes) -> bool:
-        """Hand ``data`` over without waiting; ``False``: could not, nothing handed over.
-
-        Raises ``OSError`` when the socket is dead (reset, or shut down by the peer).
-        """
-        if self._fd is None or self.writing or self.pending:
-            return False
-        try:
-            written = os.write(self._fd, data)
-        except BlockingIOError:
-            written = 0
-        if written:
-            self.progress += 1
-        if written < len(data):
-            self.pending = memoryview(data)[written:]
-        return True
-
-    async def send_all(self, data: bytes | bytearray | memoryview) -> None:
-        while self.writing:  # only the flush of pending bytes can meet another writer
-            turn = self._turn = self._turn or trio.Event()
-            await turn.wait()
-        self.writing = True
-        try:
-            if self.pending:
-                pending, self.pending = self.pending, b""
-                await self._write(pending)
-            if data:
-                await self._write(data)
-        finally:
-            self.writing = False
-            if self._turn is not None:
-                self._turn.set()
-                self._turn = None
-
-    async def _write(self, data: bytes | bytearray | memoryview) -> None:
-        try:
-            if len(data) <= _WRITE_CHUNK:
-                await self.inner.send_all(data)
-                self.progress += 1
-                return
-            view = memoryview(data)
-            for start in range(0, len(view), _WRITE_CHUNK):
-                await self.inner.send_all(view[start : start + _WRITE_CHUNK])
-                self.progress += 1
-        except BaseException:
-            self.torn = True
-            raise
-
-    def forget_socket(self) -> None:
-        """No more direct writes: the stream is being closed (its descriptor may be reused)."""
-        self._fd = None
-
-    async def wait_send_all_might_not_block(self) -> None:
-        await self.inner.wait_send_all_might_not_block()
-
-    async def receive_some(self, max_bytes: int | None = None) -> bytes | bytearray:
-        return await self.inner.receive_some(max_bytes)
-
-    async def aclose(self) -> None:
-        # Whoever closes the stream (the transport, or trio-websocket after a protocol
-        # error), its descriptor may be reused at once: never write to it again.
-        self._fd = None
-        await self.inner.aclose()
 
 
 class TrioWebsocketTransport(CloseInfo):
@@ -309,10 +208,8 @@ class TrioWebsocketTransport(CloseInfo):
         self._wake_writer()
 
     def _write_now(self, frame: str | bytes) -> bool:
-        """Frame ``frame`` and hand it to the socket without waiting (nothing is
-        queued and no write is in progress: see ``WatchedStream.write_now``).
-        Saves the writer task's wake-up and a trip through the event loop per
-        frame.  Bytes the socket did not take are written by the writer next."""
+        """Frame ``frame`` and hand it to the socket at once (``WatchedStream.write_now``:
+        no writer wake-up); the writer writes what the socket did not take."""
         try:
             event: TextMessage | BytesMessage = (
                 TextMessage(data=frame) if isinstance(frame, str) else BytesMessage(data=frame)
@@ -323,10 +220,8 @@ class TrioWebsocketTransport(CloseInfo):
         try:
             if not self._stream.write_now(data):
                 return False  # wsproto keeps no state for a whole message: framing again is fine
-        except OSError:
-            # The socket is dead for writing.  Not through trio-websocket's send: its
-            # failure aborts the connection and discards messages already received,
-            # which the reader still delivers (a goAway, the close frame).
+        except OSError:  # dead: not via trio-websocket's send, whose failure would
+            # discard messages already received (a goAway, the close frame)
             self._write_failed = True
             self._report_progress()
             raise self._closed_error() from None
@@ -418,28 +313,13 @@ class TrioWebsocketTransport(CloseInfo):
                 self._writer_wakeup = trio.Event()
 
     async def stall_watch(self) -> None:
-        """Fail the connection once a write has made no progress for ``stall_timeout``.
-
-        Looks four times per ``stall_timeout``: a stall is noticed within 1.25
-        times the timeout, and a healthy connection pays one wake-up per quarter
-        timeout instead of a clock read per frame.
-        """
-        period = self._stall_timeout / 4
-        stuck_for = 0.0
-        last = -1
+        """Fail the connection once a write has made no progress for ``stall_timeout``."""
         assert self._watch_scope is not None  # made with the task
         with self._watch_scope:
-            while True:
-                await trio.sleep(period)
-                progress = self._stream.progress
-                if self._writing and progress == last:
-                    stuck_for += period
-                    if stuck_for >= self._stall_timeout:
-                        break
-                else:
-                    stuck_for = 0.0
-                last = progress
-        if not self._shutting_down and stuck_for >= self._stall_timeout:
+            await watch_stalls(
+                self._stall_timeout, lambda: self._writing, lambda: self._stream.progress
+            )
+        if not self._shutting_down and not self._watch_scope.cancel_called:
             await self._fail_stalled()
 
     async def receive(self) -> str | bytes:

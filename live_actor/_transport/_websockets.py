@@ -50,7 +50,7 @@ from websockets.exceptions import (
 from websockets.frames import Close
 from websockets.protocol import State
 
-from live_actor._redact import Dial, RedactingLogger, redact_text, user_agent
+from live_actor._redact import Dial, RedactingLogger, redact_text
 from live_actor._transport._base import (
     ABNORMAL_CLOSURE,
     CloseInfo,
@@ -63,6 +63,7 @@ from live_actor._transport._base import (
     refused_message,
     stall_reason,
 )
+from live_actor._version import USER_AGENT
 
 __all__ = ["WebsocketsTransport", "connect_websockets", "open_websockets_transport"]
 
@@ -382,7 +383,7 @@ async def connect_websockets(dial: Dial, options: TransportOptions) -> Websocket
             dial.url,
             additional_headers=dial.headers,
             # websockets uses setdefault, but say it explicitly: the caller's wins.
-            user_agent_header=None if dial.has_header("user-agent") else user_agent(),
+            user_agent_header=None if dial.has_header("user-agent") else USER_AGENT,
             compression="deflate" if options.compression else None,
             open_timeout=options.connect_timeout,
             close_timeout=options.close_timeout,

@@ -57,7 +57,6 @@ from ._wire import dumps
 __all__ = ["ServerConnection"]
 
 
-
 class ServerConnection:
     """One client connection, as seen by tests: state, ledger, and fault injection.
 

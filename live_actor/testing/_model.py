@@ -50,7 +50,7 @@ class DeclaredFunction:
     """A function the session declared (``setup.tools[].functionDeclarations`` or a
     ``contextUpdate``), as the fake's model sees it.
 
-    Named apart from the wire class ``live_actor.FunctionDeclaration`` on purpose:
+    Named apart from the wire class ``live_actor.types.FunctionDeclaration`` on purpose:
     this is the fake's reduced view (name, behaviour, description), not the wire shape.
     """
 
@@ -197,9 +197,7 @@ class ScriptedResponder(Responder):
         return Reply(text=f'You said: "{text}".')
 
     @staticmethod
-    def _calls(
-        text: str, functions: Mapping[str, DeclaredFunction]
-    ) -> list[FunctionCallRequest]:
+    def _calls(text: str, functions: Mapping[str, DeclaredFunction]) -> list[FunctionCallRequest]:
         low = text.lower()
         calls = []
         for name in functions:

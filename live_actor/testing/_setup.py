@@ -389,4 +389,3 @@ def parse_setup(
         rules=rules,
         raw=setup,
     )
-

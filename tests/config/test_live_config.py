@@ -135,6 +135,65 @@ def test_unknown_key_is_an_error_with_suggestion(kwargs: dict[str, Any], message
         LiveConfig(model="m", **kwargs)
 
 
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"modle": "m"}, "unknown field 'modle' for LiveConfig; did you mean 'model'?"),
+        (
+            {"model": "m", "generation_confg": {}},
+            "unknown field 'generation_confg' for LiveConfig; did you mean 'generation_config'?",
+        ),
+        (
+            {"model": "m", "sesion_resumption": True},
+            "unknown field 'sesion_resumption' for LiveConfig; did you mean 'session_resumption'?",
+        ),
+        (
+            # google-genai's LiveConnectConfig keeps these at the top level
+            {"model": "m", "response_modalities": ["TEXT"]},
+            "unknown field 'response_modalities' for LiveConfig; it belongs in "
+            "generation_config={'response_modalities': ...}",
+        ),
+        ({"model": "m", "xyzzy": 1}, "unknown field 'xyzzy' for LiveConfig (known: model, auth,"),
+    ],
+)
+def test_a_top_level_typo_gets_the_same_suggestion_as_a_nested_one(
+    kwargs: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        LiveConfig(**kwargs)
+    assert str(caught.value).startswith(message)
+    assert caught.value.__cause__ is None and caught.value.__suppress_context__
+
+
+def test_positional_and_missing_arguments_say_how_to_call() -> None:
+    with pytest.raises(ConfigError, match=r"keyword arguments only, e\.g\. LiveConfig\(model='m'"):
+        LiveConfig("m")  # type: ignore[misc]
+    with pytest.raises(ConfigError, match=r"LiveConfig needs model: pass e\.g\. LiveConfig\("):
+        LiveConfig()  # type: ignore[call-arg]
+
+
+def test_evolve_with_a_typo_gets_the_suggestion_too() -> None:
+    with pytest.raises(ConfigError, match="did you mean 'system_instruction'"):
+        LiveConfig(model="m").evolve(system_instructions="Be brief.")
+
+
+def test_a_type_error_inside_a_converter_is_not_rewritten() -> None:
+    class Exploding(dict[str, Any]):
+        def items(self) -> Any:
+            raise TypeError("boom from the mapping")
+
+    with pytest.raises(TypeError, match="boom from the mapping"):
+        LiveConfig(model="m", extra_headers=Exploding(a="b"))
+
+
+def test_the_constructor_keeps_its_signature() -> None:
+    import inspect
+
+    parameters = inspect.signature(LiveConfig).parameters
+    assert list(parameters)[:2] == ["model", "auth"]
+    assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in parameters.values())
+
+
 def test_unknown_key_error_names_the_path() -> None:
     with pytest.raises(ConfigError) as info:
         LiveConfig(

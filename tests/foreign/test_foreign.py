@@ -13,7 +13,6 @@ import base64
 import datetime
 import threading
 import time
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import anyio
@@ -21,75 +20,13 @@ import pytest
 
 import live_actor
 
+from ..helpers import API_KEY, TEXT_MODEL, eventually, next_turn
+from ._helpers import echo_turns, open_on, setup_of, texts_of
 from ._server import LIVE_PATH, ForeignLiveServer, Peer, client_text, wait_flag
-from .conftest import running
 
 pytestmark = pytest.mark.anyio
 
-MODEL = "gemini-live-2.5-flash-preview"
-API_KEY = "foreign-test-key-0123456789"
 CLIENT_KEYS = {"setup", "clientContent", "realtimeInput", "toolResponse"}
-
-
-
-@pytest.fixture
-def server() -> Iterator[ForeignLiveServer]:
-    with running(ForeignLiveServer()) as fake:
-        yield fake
-
-
-def text_config(**kwargs: Any) -> live_actor.LiveConfig:
-    return live_actor.LiveConfig(
-        model=MODEL, generation_config={"response_modalities": ["TEXT"]}, **kwargs
-    )
-
-
-def open_on(server: ForeignLiveServer, config: live_actor.LiveConfig | None = None, **kw: Any):
-    return live_actor.open_session(
-        config or text_config(), api_key=API_KEY, base_url=server.url, **kw
-    )
-
-
-async def eventually(
-    predicate: Callable[[], bool], what: str, within: float = 3.0
-) -> None:
-    deadline = time.monotonic() + within
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {within}s waiting for: {what}")
-        await anyio.sleep(0.01)
-
-
-async def turn_of(
-    session: live_actor.SessionHandle, within: float = 5.0
-) -> live_actor.Turn:
-    with anyio.fail_after(within):
-        return await session.receive_turn()
-
-
-def setup_of(peer: Peer) -> dict[str, Any]:
-    first = peer.messages[0]
-    assert isinstance(first, dict) and "setup" in first, f"first frame: {peer.frames[:1]!r}"
-    return first["setup"]  # type: ignore[no-any-return]
-
-
-def texts_of(peer: Peer) -> list[str]:
-    """Texts of every clientContent / realtimeInput.text the peer received, in order."""
-    return [
-        client_text(m)
-        for m in peer.messages
-        if isinstance(m, dict) and ("clientContent" in m or "text" in m.get("realtimeInput", {}))
-    ]
-
-
-async def echo_turns(peer: Peer) -> None:
-    """Answer every clientContent that completes a turn with one text turn 'echo:<text>'
-    (``turnComplete: false`` adds to the context without an answer, as the service does)."""
-    while True:
-        message = await peer.expect("clientContent", within=30)
-        if message["clientContent"].get("turnComplete", True) is False:
-            continue
-        await peer.say("echo:" + client_text(message))
 
 
 def snake_keys(obj: Any, path: str = "") -> list[str]:
@@ -157,13 +94,13 @@ async def test_setup_complete_frame_kinds_then_text_turn(
     async with open_on(server, on_error=errors.append) as session:
         assert session.status is live_actor.SessionStatus.READY
         await session.send_client_content("ping")
-        turn = await turn_of(session)
+        turn = await next_turn(session)
         assert turn.text == "You said: ping"
         assert session.connection_number == 1
         assert errors == []
     assert len(server.peers) == 1
     setup = setup_of(server.peers[0])
-    assert setup["model"] == f"models/{MODEL}"
+    assert setup["model"] == f"models/{TEXT_MODEL}"
 
 
 # ------------------------------------------------------------ tolerant decoding
@@ -224,7 +161,7 @@ async def test_unknown_fields_multi_part_events_and_usage_only_content(
         on_transcription=lambda kind, t: transcripts.append((kind, t.text)),
     ) as session:
         await session.send_client_content("first")
-        turn = await turn_of(session)
+        turn = await next_turn(session)
         assert turn.text == "Hello"  # the thought part is not text
         assert turn.input_transcription == "hi there"
         assert turn.output_transcription == "Hello"
@@ -243,7 +180,7 @@ async def test_unknown_fields_multi_part_events_and_usage_only_content(
         assert session.usage.response_token_count == 7
 
         await session.send_client_content("second")
-        second = await turn_of(session)
+        second = await next_turn(session)
         assert second.text == "again"
         assert any(m.extra and "error" in m.extra for m in second.messages)
         assert session.usage.turns == 2
@@ -279,7 +216,7 @@ async def test_malformed_frames_are_reported_and_skipped(server: ForeignLiveServ
     errors: list[Exception] = []
     async with open_on(server, on_error=errors.append) as session:
         await session.send_client_content("one")
-        turn = await turn_of(session)
+        turn = await next_turn(session)
         assert turn.text == "Hello"
         await eventually(lambda: len(errors) >= 5, "five on_error reports")
         assert all(isinstance(e, live_actor.RemoteProtocolError) for e in errors), errors
@@ -288,7 +225,7 @@ async def test_malformed_frames_are_reported_and_skipped(server: ForeignLiveServ
         assert any("totalTokenCount" in f for f in fields), fields
         assert session.status is live_actor.SessionStatus.READY
         await session.send_client_content("two")
-        second = await turn_of(session)
+        second = await next_turn(session)
         assert second.text == "still here"
         assert session.connection_number == 1
     assert len(server.peers) == 1
@@ -439,12 +376,12 @@ async def test_reconnect_resumes_with_latest_handle(server: ForeignLiveServer, h
         on_resumed=lambda r, rep, drop: resumed.append((r, rep, drop)),
     ) as session:
         await session.send_client_content("before")
-        assert (await turn_of(session)).text == "first"
+        assert (await next_turn(session)).text == "first"
         with anyio.fail_after(3):
             await reconnecting.wait()
         assert session.status is not live_actor.SessionStatus.READY
         await session.send_client_content("while down")
-        turn = await turn_of(session)
+        turn = await next_turn(session)
         assert turn.text == "echo:while down"
         assert session.resumption_handle == "h1"
         await eventually(lambda: bool(resumed), "on_resumed")
@@ -455,7 +392,7 @@ async def test_reconnect_resumes_with_latest_handle(server: ForeignLiveServer, h
     assert len(server.peers) == 2
     second = server.peers[1]
     assert setup_of(second)["sessionResumption"]["handle"] == "h1"
-    assert setup_of(second)["model"] == f"models/{MODEL}"
+    assert setup_of(second)["model"] == f"models/{TEXT_MODEL}"
     assert "while down" in texts_of(second)
     assert "while down" not in texts_of(server.peers[0])
     # Nothing before setup: the queued message comes after the setup frame.
@@ -478,7 +415,7 @@ async def test_reconnect_without_resumption_updates_is_fresh_and_says_so(
     server.script = script
     async with open_on(server) as session:
         await session.send_client_content("hi")
-        assert (await turn_of(session)).text == "hello"
+        assert (await next_turn(session)).text == "hello"
         lifecycle: list[Any] = []
         with anyio.fail_after(5):
             async for event in session.events(lifecycle=True):
@@ -500,8 +437,8 @@ async def test_reconnect_without_resumption_updates_is_fresh_and_says_so(
         assert client_text(seed[0]) == "hihello"
         assert texts_of(server.peers[1]) == ["hihello"]
         await session.send_client_content("after")
-        turn = await turn_of(session)
-        assert turn.text == "echo:after"
+        turn = await next_turn(session)
+        assert turn.text.endswith("echo:after")
     assert len(server.peers) == 2
     assert "handle" not in (setup_of(server.peers[1]).get("sessionResumption") or {})
 
@@ -527,7 +464,7 @@ async def test_rejected_handle_falls_back_to_fresh_session(server: ForeignLiveSe
         assert resumed == [False]
         assert session.status is live_actor.SessionStatus.READY
         await session.send_client_content("x")
-        assert (await turn_of(session)).text == "echo:x"
+        assert (await next_turn(session)).text == "echo:x"
     assert len(server.peers) == 3
     assert setup_of(server.peers[1])["sessionResumption"]["handle"] == "h1"
     assert "handle" not in (setup_of(server.peers[2]).get("sessionResumption") or {})
@@ -569,10 +506,10 @@ async def test_go_away_rotates_before_deadline(server: ForeignLiveServer, moment
         assert go_aways[0] == (datetime.timedelta(seconds=1), "h2")
         await session.wait_ready()
         if moment == "mid_turn":  # the reply cut by the rotation is a turn of its own
-            partial = await turn_of(session)
+            partial = await next_turn(session)
             assert partial.connection_lost and partial.text == "still talking"
         await session.send_client_content("after")
-        turn = await turn_of(session)
+        turn = await next_turn(session)
         assert turn.text == "echo:after"
         assert session.connection_number == 2
     assert len(server.peers) == 2
@@ -592,15 +529,15 @@ async def test_tool_call_answered_by_callback(server: ForeignLiveServer) -> None
         await peer.say("done")
 
     server.script = script
-    calls: list[live_actor.ToolCall] = []
+    calls: list[live_actor.types.ToolCall] = []
 
-    def on_tool_call(call: live_actor.ToolCall) -> dict[str, Any]:
+    def on_tool_call(call: live_actor.types.ToolCall) -> dict[str, Any]:
         calls.append(call)
         return {"temperature": 21}
 
     async with open_on(server, on_tool_call=on_tool_call) as session:
         await session.send_client_content("weather?")
-        turn = await turn_of(session)
+        turn = await next_turn(session)
         assert turn.text == "done"
         assert session.pending_tool_calls == ()
     assert len(calls) == 1
@@ -631,7 +568,7 @@ async def test_tool_call_cancellation_cancels_slow_tool(server: ForeignLiveServe
     cancelled = anyio.Event()
     cancellations: list[Any] = []
 
-    async def on_tool_call(call: live_actor.ToolCall) -> dict[str, Any]:
+    async def on_tool_call(call: live_actor.types.ToolCall) -> dict[str, Any]:
         tool_started.set()
         try:
             await anyio.sleep(30)
@@ -648,13 +585,13 @@ async def test_tool_call_cancellation_cancels_slow_tool(server: ForeignLiveServe
         await session.send_client_content("do the slow thing")
         with anyio.fail_after(3):
             await cancelled.wait()
-        turn = await turn_of(session)
+        turn = await next_turn(session)
         assert turn.interrupted
         assert session.pending_tool_calls == ()
         await eventually(lambda: bool(cancellations), "on_tool_call_cancellation")
         assert cancellations == [("c1",)]
         await session.send_client_content("go on")
-        assert (await turn_of(session)).text == "next"
+        assert (await next_turn(session)).text == "next"
     assert server.peers[0].of_kind("toolResponse") == []
 
 
@@ -697,13 +634,13 @@ async def test_tool_call_cancelled_before_the_tool_ran(server: ForeignLiveServer
     ) as session:
         holder.append(session)
         await session.send_client_content("do it")
-        assert (await turn_of(session)).interrupted
+        assert (await next_turn(session)).interrupted
         await eventually(lambda: bool(cancellations), "on_tool_call_cancellation")
         await anyio.sleep(0.3)
         assert reconnects == [], reconnects
         assert session.connection_number == 1
         await session.send_client_content("go on")
-        assert (await turn_of(session)).text == "next"
+        assert (await next_turn(session)).text == "next"
         assert session.connection_number == 1
     assert len(server.peers) == 1, [p.closed_by for p in server.peers]
     answered = [
@@ -750,7 +687,7 @@ async def test_partial_tool_call_cancellation_answers_the_rest(
         on_tool_call_cancellation=lambda ids: release.set(),
     ) as session:
         await session.send_client_content("do both")
-        assert (await turn_of(session)).text == "done"
+        assert (await next_turn(session)).text == "done"
     answered = [
         r["id"]
         for m in server.peers[0].of_kind("toolResponse")
@@ -777,7 +714,7 @@ async def test_cancelled_send_keeps_the_connection(server: ForeignLiveServer) ->
         await anyio.sleep(0.3)
         assert reconnects == [], reconnects
         await session.send_client_content("still there?")
-        assert (await turn_of(session)).text == "echo:still there?"
+        assert (await next_turn(session)).text == "echo:still there?"
         assert session.connection_number == 1
     assert len(server.peers) == 1
 
@@ -804,7 +741,7 @@ async def test_client_frames_are_valid_camel_case_json(server: ForeignLiveServer
 
     server.script = script
     config = live_actor.LiveConfig(
-        model=MODEL,
+        model=TEXT_MODEL,
         generation_config={"response_modalities": ["TEXT"], "temperature": 0.5,
                            "max_output_tokens": 256},
         system_instruction="Be brief.",
@@ -817,14 +754,14 @@ async def test_client_frames_are_valid_camel_case_json(server: ForeignLiveServer
     )
     async with open_on(server, config, on_tool_call=lambda call: {"answer": "y"}) as session:
         await session.send_client_content("hello")
-        assert (await turn_of(session)).text == "ok"
+        assert (await next_turn(session)).text == "ok"
         await session.send_realtime_input(activity_start=True)
         await session.send_realtime_input(audio=pcm)
         await session.send_realtime_input(activity_end=True)
         await session.send_realtime_input(video=jpeg)
         await session.send_realtime_input(audio_stream_end=True)
         await session.send_text("call the tool")
-        assert (await turn_of(session)).text == "done"
+        assert (await next_turn(session)).text == "done"
 
     peer = server.peers[0]
     await eventually(lambda: peer.closed_at is not None, "the client's close")
@@ -916,7 +853,7 @@ async def test_policy_close_mid_session_refuses_the_message_not_the_session(
         await eventually(lambda: len(server.dials) == 2, "a resume")
         await session.wait_ready()
         await session.send_client_content("anyone there?")
-        assert (await turn_of(session)).text == "echo:anyone there?"
+        assert (await next_turn(session)).text == "echo:anyone there?"
         assert refused.outcome == "dropped" and session.error is None
     rejected = [e for e in errors if isinstance(e, live_actor.MessageRejectedError)]
     assert [(e.code, e.reason, e.message_id) for e in rejected] == [(1008, reason, refused.id)]
@@ -937,7 +874,7 @@ async def test_server_normal_close_without_go_away_ends_session(
     closes: list[tuple[Any, Any]] = []
     async with open_on(server, on_close=lambda c, r: closes.append((c, r))) as session:
         await session.send_client_content("end it")
-        assert (await turn_of(session)).text == "bye"
+        assert (await next_turn(session)).text == "bye"
         with anyio.fail_after(3):
             await session.wait_closed()
         assert session.close_code == 1000
@@ -979,7 +916,7 @@ async def test_inbound_audio_base64_variants_and_large_frame(server: ForeignLive
     options = live_actor.SessionOptions(event_buffer=8 * 1024 * 1024)
     async with open_on(server, config, on_error=errors.append, options=options) as session:
         await session.send_realtime_input(audio=b"\x01\x00" * 320)
-        turn = await turn_of(session)
+        turn = await next_turn(session)
         assert turn.audio == chunk + chunk + big
         assert turn.output_transcription == "beep"
         assert errors == []
@@ -1008,7 +945,7 @@ async def test_reconnect_survives_http_refusals(server: ForeignLiveServer) -> No
         await eventually(lambda: bool(resumed), "on_resumed", within=5)
         assert resumed == [True]
         await session.send_client_content("back")
-        assert (await turn_of(session)).text == "echo:back"
+        assert (await next_turn(session)).text == "echo:back"
     assert len(server.dials) == 4
     assert len(server.peers) == 2
     assert setup_of(server.peers[1])["sessionResumption"]["handle"] == "h1"

@@ -26,17 +26,9 @@ from websockets.http11 import Request, Response
 
 import live_actor
 
-from ._server import ForeignLiveServer, Peer, wait_flag
-from .conftest import running
-from .test_foreign import (
-    client_text,
-    echo_turns,
-    eventually,
-    open_on,
-    setup_of,
-    texts_of,
-    turn_of,
-)
+from ..helpers import eventually, next_turn
+from ._helpers import echo_turns, open_on, running, setup_of, texts_of
+from ._server import ForeignLiveServer, Peer, client_text, wait_flag
 
 pytestmark = pytest.mark.anyio
 
@@ -177,7 +169,7 @@ async def test_go_away_without_time_left_is_not_fatal(server: ForeignLiveServer)
         assert isinstance(go_aways[0], datetime.timedelta)
         await session.wait_ready()
         await session.send_client_content("still there?")
-        assert (await turn_of(session)).text == "echo:still there?"
+        assert (await next_turn(session)).text == "echo:still there?"
     assert errors == []
 
 
@@ -249,12 +241,12 @@ async def test_go_away_then_immediate_close_is_a_free_restart(
         on_resumed=lambda r, rep, drop: resumed.append(r),
     ) as session:
         await session.send_client_content("before")
-        assert (await turn_of(session)).text == "echo:before"
+        assert (await next_turn(session)).text == "echo:before"
         await eventually(lambda: bool(resumed) or bool(gave_up), "a resume (or giving up)")
         assert gave_up == []
         assert resumed == [True]
         await session.send_client_content("after")
-        assert (await turn_of(session)).text == "echo:after"
+        assert (await next_turn(session)).text == "echo:after"
         assert session.error is None
     assert len(server.peers) == 2
     assert (await setup_sent(server, 1))["sessionResumption"]["handle"] == "h1"
@@ -286,13 +278,13 @@ async def test_go_away_during_tool_call_waits_for_the_answer(server: ForeignLive
 
     server.script = script
 
-    async def slow_tool(call: live_actor.ToolCall) -> dict[str, Any]:
+    async def slow_tool(call: live_actor.types.ToolCall) -> dict[str, Any]:
         await anyio.sleep(0.3)
         return {"v": 1}
 
     async with open_on(server, on_tool_call=slow_tool) as session:
         await session.send_client_content("q")
-        assert (await turn_of(session)).text == "done"
+        assert (await next_turn(session)).text == "done"
         await eventually(lambda: len(server.peers) >= 2 and bool(server.peers[1].frames),
                          "the rotated connection's setup", within=6)
         first, second = server.peers
@@ -304,7 +296,7 @@ async def test_go_away_during_tool_call_waits_for_the_answer(server: ForeignLive
         assert [r["id"] for r in answered(first)] == ["c1"]
         await session.wait_ready()
         await session.send_client_content("next")
-        assert (await turn_of(session)).text == "echo:next"
+        assert (await next_turn(session)).text == "echo:next"
     assert answered(server.peers[1]) == []
     assert "q" not in texts_of(server.peers[1])
 
@@ -359,7 +351,7 @@ async def test_go_away_rotation_does_not_wait_for_a_silent_server(
         assert setup_of(second)["sessionResumption"]["handle"] == "h1"
         await session.wait_ready()
         await session.send_client_content("x")
-        assert (await turn_of(session)).text == "echo:x"
+        assert (await next_turn(session)).text == "echo:x"
 
 
 async def test_frame_with_turn_complete_handle_and_go_away(server: ForeignLiveServer) -> None:
@@ -393,7 +385,7 @@ async def test_frame_with_turn_complete_handle_and_go_away(server: ForeignLiveSe
     go_aways: list[Any] = []
     async with open_on(server, on_go_away=lambda t, h: go_aways.append((t, h))) as session:
         await session.send_client_content("hi")
-        assert (await turn_of(session)).text == "bye"
+        assert (await next_turn(session)).text == "bye"
         await eventually(lambda: len(server.peers) >= 2 and bool(server.peers[1].frames),
                          "the rotated connection's setup", within=5)
         first, second = server.peers
@@ -431,7 +423,7 @@ async def test_trailing_output_transcription_is_not_a_new_turn(
     options = live_actor.SessionOptions(go_away_margin=0.1)
     async with open_on(server, options=options) as session:
         await session.send_client_content("q")
-        assert (await turn_of(session)).text == "answer"
+        assert (await next_turn(session)).text == "answer"
         await eventually(lambda: len(server.peers) >= 2, "a rotation", within=4)
         first = server.peers[0]
         assert first.closed_at is not None
@@ -505,7 +497,7 @@ async def test_handle_in_the_setup_complete_frame(server: ForeignLiveServer) -> 
         await eventually(lambda: bool(resumed), "on_resumed", within=5)
         assert resumed == [True]
         await session.send_client_content("x")
-        assert (await turn_of(session)).text == "echo:x"
+        assert (await next_turn(session)).text == "echo:x"
     assert (await setup_sent(server, 1))["sessionResumption"]["handle"] == "h0"
 
 
@@ -598,10 +590,10 @@ async def test_vertex_tool_call_without_ids_is_answered_by_name(
         await peer.say("sunny")
 
     server.script = script
-    calls: list[live_actor.ToolCall] = []
+    calls: list[live_actor.types.ToolCall] = []
     errors: list[Exception] = []
 
-    def on_tool_call(call: live_actor.ToolCall) -> dict[str, Any]:
+    def on_tool_call(call: live_actor.types.ToolCall) -> dict[str, Any]:
         calls.append(call)
         return {"sky": "clear"}
 
@@ -609,7 +601,7 @@ async def test_vertex_tool_call_without_ids_is_answered_by_name(
         server, vertex_config(), on_tool_call=on_tool_call, on_error=errors.append
     ) as session:
         await session.send_client_content("weather?")
-        assert (await turn_of(session)).text == "sunny"
+        assert (await next_turn(session)).text == "sunny"
     assert errors == []
     assert len(calls) == 1
     (response,) = answered(server.peers[0])
@@ -633,12 +625,12 @@ async def test_several_calls_answered_by_position(server: ForeignLiveServer) -> 
 
     server.script = script
 
-    def on_tool_call(call: live_actor.ToolCall) -> list[dict[str, Any]]:
+    def on_tool_call(call: live_actor.types.ToolCall) -> list[dict[str, Any]]:
         return [{"double": (fc.args or {})["x"] * 2} for fc in call.function_calls or ()]
 
     async with open_on(server, on_tool_call=on_tool_call) as session:
         await session.send_client_content("go")
-        assert (await turn_of(session)).text == "ok"
+        assert (await next_turn(session)).text == "ok"
         assert session.pending_tool_calls == ()
     responses = answered(server.peers[0])
     assert [(r["id"], r["name"], r["response"]) for r in responses] == [
@@ -673,11 +665,11 @@ async def test_tool_call_and_its_cancellation_in_one_frame(server: ForeignLiveSe
         on_error=errors.append,
     ) as session:
         await session.send_client_content("do it")
-        assert (await turn_of(session)).interrupted
+        assert (await next_turn(session)).interrupted
         await eventually(lambda: len(cancellations) >= 2, "both cancellations")
         assert session.pending_tool_calls == ()
         await session.send_client_content("next")
-        assert (await turn_of(session)).text == "fine"
+        assert (await next_turn(session)).text == "fine"
         assert session.connection_number == 1
     assert answered(server.peers[0]) == []
     assert errors == []
@@ -701,15 +693,15 @@ async def test_interrupted_without_cancellation_still_answers(
 
     server.script = script
 
-    async def tool(call: live_actor.ToolCall) -> dict[str, Any]:
+    async def tool(call: live_actor.types.ToolCall) -> dict[str, Any]:
         tool_started.set()
         await anyio.sleep(0.3)
         return {"v": 42}
 
     async with open_on(server, on_tool_call=tool) as session:
         await session.send_client_content("q")
-        assert (await turn_of(session)).interrupted
-        assert (await turn_of(session)).text == "thanks"
+        assert (await next_turn(session)).interrupted
+        assert (await next_turn(session)).text == "thanks"
     assert [(r["id"], r["response"]) for r in answered(server.peers[0])] == [("c1", {"v": 42})]
 
 
@@ -737,7 +729,7 @@ async def test_trailing_usage_only_messages_are_counted(server: ForeignLiveServe
     async with open_on(server) as session:
         for n in (1, 2):
             await session.send_client_content(f"q{n}")
-            assert (await turn_of(session)).text == f"answer {n}"
+            assert (await next_turn(session)).text == f"answer {n}"
         # close() stops reading: wait for the last turn's trailing usage first.
         with anyio.fail_after(3):
             async for message in session.events():
@@ -782,7 +774,7 @@ async def test_null_fields_and_empty_objects_mean_absent(server: ForeignLiveServ
         on_error=errors.append,
     ) as session:
         await session.send_client_content("q")
-        turn = await turn_of(session)
+        turn = await next_turn(session)
         assert turn.text == "partial"
         assert not turn.interrupted
         await anyio.sleep(0.2)
@@ -808,7 +800,7 @@ async def test_json_scalars_are_malformed_frames(server: ForeignLiveServer) -> N
     errors: list[Exception] = []
     async with open_on(server, on_error=errors.append) as session:
         await session.send_client_content("q")
-        assert (await turn_of(session)).text == "survived"
+        assert (await next_turn(session)).text == "survived"
         await eventually(lambda: len(errors) >= 5, "five on_error reports")
         assert all(isinstance(e, live_actor.RemoteProtocolError) for e in errors), errors
         assert session.connection_number == 1
@@ -827,9 +819,9 @@ async def test_second_setup_complete_is_harmless(server: ForeignLiveServer) -> N
         server, on_reconnecting=lambda a, d, cause: reconnects.append(cause)
     ) as session:
         await session.send_client_content("one")
-        assert (await turn_of(session)).text == "echo:one"
+        assert (await next_turn(session)).text == "echo:one"
         await session.send_client_content("two")
-        assert (await turn_of(session)).text == "echo:two"
+        assert (await next_turn(session)).text == "echo:two"
         assert session.status is live_actor.SessionStatus.READY
         assert reconnects == []
         assert session.connection_number == 1
@@ -857,7 +849,7 @@ async def test_five_mib_audio_in_a_text_frame(server: ForeignLiveServer) -> None
     options = live_actor.SessionOptions(event_buffer=16 * 1024 * 1024)
     async with open_on(server, config, on_error=errors.append, options=options) as session:
         await session.send_realtime_input(audio=b"\x00\x01" * 160)
-        turn = await turn_of(session, within=10)
+        turn = await next_turn(session, within=10)
         assert len(turn.audio) == len(big)
         assert turn.audio == big
         assert session.connection_number == 1
@@ -932,7 +924,7 @@ async def test_transient_close_when_idle_resumes(
         assert resumed == [True]
         assert str(code) in causes[0]
         await session.send_client_content("back")
-        assert (await turn_of(session)).text == "echo:back"
+        assert (await next_turn(session)).text == "echo:back"
     assert (await setup_sent(server, 1))["sessionResumption"]["handle"] == "h1"
 
 
@@ -960,7 +952,7 @@ async def test_invalid_argument_close_mid_session_drops_the_message_and_resumes(
         await eventually(lambda: len(server.peers) == 2, "a resume")
         await session.wait_ready()
         await session.send_client_content("again")
-        assert (await turn_of(session)).text == "echo:again"
+        assert (await next_turn(session)).text == "echo:again"
         assert receipt.outcome == "dropped"
         assert session.error is None
     rejected = [e for e in errors if isinstance(e, live_actor.MessageRejectedError)]
@@ -992,7 +984,7 @@ async def test_session_ending_mid_turn_returns_a_partial_turn(
     server.script = script
     async with open_on(server, restart=restart) as session:
         await session.send_client_content("tell me a story")
-        turn = await turn_of(session)
+        turn = await next_turn(session)
         assert turn.text == "Once upon a"
         with anyio.fail_after(3):
             await session.wait_closed()
@@ -1019,10 +1011,10 @@ async def test_mid_turn_1011_partial_then_full_answer(server: ForeignLiveServer)
     policy = live_actor.RestartPolicy(backoff_base=0.05, backoff_max=0.1)
     async with open_on(server, policy=policy) as session:
         await session.send_client_content("story")
-        partial = await turn_of(session)
+        partial = await next_turn(session)
         assert partial.connection_lost and partial.interrupted
         assert partial.text == "Once upon"
-        full = await turn_of(session)
+        full = await next_turn(session)
         assert full.text == "echo:story"
         assert not full.connection_lost
     assert (await setup_sent(server, 1))["sessionResumption"]["handle"] == "h1"
@@ -1060,7 +1052,7 @@ async def test_keepalive_detects_a_stalled_server(server: ForeignLiveServer) -> 
         assert resumed == [True]
         assert causes and "1011" in causes[0], causes
         await session.send_client_content("hello again")
-        assert (await turn_of(session)).text == "echo:hello again"
+        assert (await next_turn(session)).text == "echo:hello again"
     assert (await setup_sent(server, 1))["sessionResumption"]["handle"] == "h1"
 
 
@@ -1158,7 +1150,7 @@ async def test_temporary_session_does_not_cut_its_own_connection_on_go_away(
     server.script = script
     async with open_on(server, restart="temporary") as session:
         await session.send_client_content("count to five")
-        turn = await turn_of(session)
+        turn = await next_turn(session)
         assert turn.text == "one two three four five "
         assert not turn.interrupted
     assert server.peers[0].closed_by != "client" or (
@@ -1182,7 +1174,7 @@ async def test_fragmented_server_message(server: ForeignLiveServer) -> None:
     errors: list[Exception] = []
     async with open_on(server, on_error=errors.append) as session:
         await session.send_client_content("q")
-        assert (await turn_of(session)).text == "fragmented"
+        assert (await next_turn(session)).text == "fragmented"
     assert errors == []
 
 
@@ -1288,7 +1280,7 @@ async def test_voice_activity_and_code_parts(server: ForeignLiveServer) -> None:
     errors: list[Exception] = []
     async with open_on(server, on_voice_activity=activity.append, on_error=errors.append) as s:
         await s.send_realtime_input(audio=b"\x00\x00" * 320)
-        turn = await turn_of(s)
+        turn = await next_turn(s)
         assert turn.text == "Four."
         assert turn.input_transcription.endswith("what is two plus two")
         parts = [
@@ -1308,14 +1300,14 @@ async def test_voice_activity_and_code_parts(server: ForeignLiveServer) -> None:
         assert grounding.web_search_queries == ("2+2",)
         await eventually(lambda: len(activity) >= 4, "four voice activity callbacks")
     assert errors == []
-    starts = [a for a in activity if isinstance(a, live_actor.VoiceActivity)]
+    starts = [a for a in activity if isinstance(a, live_actor.types.VoiceActivity)]
     assert [str(a.voice_activity_type) for a in starts] == [
         "ACTIVITY_START", "ACTIVITY_PAUSED", "ACTIVITY_END"]
     paused = starts[1].voice_activity_type
     assert paused is not None and paused.is_known is False
     assert starts[0].audio_offset == datetime.timedelta(seconds=1.25)
     assert starts[2].audio_offset == datetime.timedelta(seconds=3)
-    signals = [a for a in activity if isinstance(a, live_actor.VoiceActivityDetectionSignal)]
+    signals = [a for a in activity if isinstance(a, live_actor.types.VoiceActivityDetectionSignal)]
     assert signals and signals[0].vad_signal_type == "VAD_SIGNAL_TYPE_SOS"
 
 
@@ -1342,7 +1334,7 @@ async def test_server_pings_and_unsolicited_pongs(server: ForeignLiveServer) -> 
         on_reconnecting=lambda a, d, cause: reconnects.append(cause),
     ) as session:
         await session.send_client_content("count")
-        assert (await turn_of(session)).text == "01234"
+        assert (await next_turn(session)).text == "01234"
         assert reconnects == []
         assert session.connection_number == 1
 
@@ -1376,9 +1368,9 @@ async def test_usage_riding_on_other_message_kinds(server: ForeignLiveServer) ->
         server, on_tool_call=lambda call: {"ok": True}, on_session_resumption=updates.append
     ) as session:
         await session.send_client_content("first")
-        assert (await turn_of(session)).text == "one"
+        assert (await next_turn(session)).text == "one"
         await session.send_client_content("second")
-        assert (await turn_of(session)).text == "two"
+        assert (await next_turn(session)).text == "two"
         await eventually(lambda: bool(updates), "the trailing update")
         assert session.resumption_handle == "h1"
     usage = session.usage
@@ -1412,10 +1404,10 @@ async def test_barge_in_after_generation_complete(server: ForeignLiveServer) -> 
         server, on_transcription=lambda kind, t: transcripts.append((kind, t.text))
     ) as session:
         await session.send_client_content("talk")
-        first = await turn_of(session)
+        first = await next_turn(session)
         assert first.text == "a long answer"
         assert first.interrupted and not first.connection_lost
-        second = await turn_of(session)
+        second = await next_turn(session)
         assert second.text == "ok, stopping"
         assert not second.interrupted
         assert second.input_transcription == "stop please"

@@ -15,7 +15,8 @@ from google import genai
 from google.genai import _common, _live_converters, live, types
 from google.genai import _transformers as t
 
-from live_actor import ClientMessage, Setup, decode_client_message
+from live_actor.types import ClientMessage, Setup
+from live_actor.wire import decode_client_message
 
 PROJECT = "proj"
 LOCATION = "europe-west4"
@@ -99,7 +100,7 @@ def sdk_setup(model: str, config: Any, *, vertex: bool = False) -> Setup:
 
 
 def our_setup_normalised(setup: Setup) -> Setup:
-    from live_actor import encode_client_message
+    from live_actor.wire import encode_client_message
 
     obj = json.loads(encode_client_message(setup))
     obj["setup"] = normalise_raw_objects(obj["setup"])

@@ -8,15 +8,7 @@ from typing import Any
 import pytest
 from google.genai import types
 
-from live_actor import (
-    Blob,
-    ClientContent,
-    ConfigError,
-    Content,
-    FunctionResponse,
-    RealtimeInput,
-    ToolResponse,
-)
+from live_actor import ConfigError
 from live_actor._genai import (
     blob_from_genai,
     content_from_genai,
@@ -24,6 +16,14 @@ from live_actor._genai import (
     function_response_from_genai,
     function_responses_from_genai,
     is_genai_object,
+)
+from live_actor.types import (
+    Blob,
+    ClientContent,
+    Content,
+    FunctionResponse,
+    RealtimeInput,
+    ToolResponse,
 )
 
 from ._oracle import sdk_client_content, sdk_realtime_input, sdk_tool_response

@@ -9,17 +9,11 @@ from google.genai import types
 import live_actor
 from live_actor.testing import FakeLiveServer, speech, transcribe
 
+from ..helpers import API_KEY
+
 pytestmark = pytest.mark.anyio
 
-API_KEY = "AIzaTEST-genai-types"
 LOOKUP = {"function_declarations": [{"name": "lookup"}]}
-
-
-@pytest.fixture
-def server() -> FakeLiveServer:
-    fake = FakeLiveServer(chunk_delay=0, close_timeout=0.5).start()
-    yield fake  # type: ignore[misc]
-    fake.stop()
 
 
 async def test_senders_take_genai_types_and_receive_reads_one_turn(

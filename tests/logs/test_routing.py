@@ -132,11 +132,6 @@ def restore_logging() -> Iterator[None]:
     _log.force_stdlib_route(False)
 
 
-@pytest.fixture(params=["asyncio", "trio"])
-def anyio_backend(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
 @pytest.mark.anyio
 async def test_configure_json_lines_parse_and_summarize(
     tmp_path: Path, restore_logging: None

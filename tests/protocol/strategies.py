@@ -41,7 +41,9 @@ import attrs
 from hypothesis import strategies as st
 
 from live_actor._protocol import _messages as m
-from live_actor._protocol._codec import camel
+from live_actor._protocol._scalars import camel
+
+from ..helpers import strip_optional
 
 __all__ = [
     "DEFAULT",
@@ -106,15 +108,6 @@ EXTRA_KEYS = st.from_regex(r"\AzzFuture[A-Za-z0-9_]{0,8}\Z").filter(
 EXTRAS = st.none() | st.dictionaries(EXTRA_KEYS, json_values, min_size=1, max_size=2)
 
 
-def _strip_optional(tp: Any) -> Any:
-    args = typing.get_args(tp)
-    if args and type(None) in args:
-        rest = [a for a in args if a is not type(None)]
-        if len(rest) == 1:
-            return rest[0]
-    return tp
-
-
 Overrides = Mapping[tuple[type[Any], str], st.SearchStrategy[Any]]
 
 # Per-field overrides where the type alone is not precise enough.
@@ -151,7 +144,7 @@ class WireStrategies:
         return st.one_of(known, known, unknown)
 
     def for_type(self, tp: Any) -> st.SearchStrategy[Any]:
-        tp = _strip_optional(tp)
+        tp = strip_optional(tp)
         if tp is m.Int64:
             return INT64
         if tp is Any:

@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 
-from live_actor import (
+from live_actor import LiveError, RemoteProtocolError
+from live_actor._protocol._scalars import format_duration, parse_duration
+from live_actor.types import (
     ActivityEnd,
     Blob,
     ClientContent,
@@ -18,11 +20,9 @@ from live_actor import (
     FunctionResponse,
     FunctionResponseScheduling,
     GoAway,
-    LiveError,
     Modality,
     Part,
     RealtimeInput,
-    RemoteProtocolError,
     ServerContent,
     ServerMessage,
     Setup,
@@ -31,12 +31,13 @@ from live_actor import (
     UsageMetadata,
     VoiceActivity,
     VoiceActivityType,
+)
+from live_actor.wire import (
     decode_client_message,
     decode_server_message,
     encode_client_message,
     encode_server_message,
 )
-from live_actor._protocol._codec import format_duration, parse_duration
 
 PCM = bytes(range(256)) * 2 + b"\xfb\xff\xfe"  # contains bytes that differ in url-safe b64
 

@@ -19,17 +19,19 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from live_actor import (
-    RemoteProtocolError,
-    ServerMessage,
+from live_actor import RemoteProtocolError
+from live_actor._protocol._codec import wire_converter
+from live_actor._protocol._messages import CLIENT_MESSAGE_KEYS, _Wire
+from live_actor._protocol._scalars import camel, format_duration, parse_duration
+from live_actor.types import ServerMessage
+from live_actor.wire import (
     decode_client_message,
     decode_server_message,
     encode_client_message,
     encode_server_message,
 )
-from live_actor._protocol._codec import camel, format_duration, parse_duration, wire_converter
-from live_actor._protocol._messages import CLIENT_MESSAGE_KEYS, _Wire
 
+from ..helpers import strip_optional
 from . import strategies as S
 
 ROUND_TRIP = settings(
@@ -41,15 +43,6 @@ FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCh
 
 
 # ------------------------------------------------------------ shape-aware walk
-
-
-def _strip_optional(tp: Any) -> Any:
-    args = typing.get_args(tp)
-    if args and type(None) in args:
-        rest = [a for a in args if a is not type(None)]
-        if len(rest) == 1:
-            return rest[0]
-    return tp
 
 
 def _is_wire(tp: Any) -> bool:
@@ -70,7 +63,7 @@ def positions(tp: Any, value: Any, path: str) -> Iterator[tuple[str, Any, Any]]:
     Free-form JSON (``args``, schemas, ``extra``) is not descended into: any
     value is acceptable there.
     """
-    tp = _strip_optional(tp)
+    tp = strip_optional(tp)
     if _is_wire(tp) and type(value) is dict:
         hints = typing.get_type_hints(tp)
         for field in attrs.fields(tp):
@@ -91,7 +84,7 @@ def positions(tp: Any, value: Any, path: str) -> Iterator[tuple[str, Any, Any]]:
 
 def snake_cased(tp: Any, value: Any) -> Any:
     """``value`` with every modelled key respelled as the Python field name."""
-    tp = _strip_optional(tp)
+    tp = strip_optional(tp)
     if _is_wire(tp) and type(value) is dict:
         hints = typing.get_type_hints(tp)
         by_json = {
@@ -344,7 +337,7 @@ def test_media_fast_path_encodes_like_the_generic_encoder(message: Any) -> None:
 def test_plain_blob_inputs_encode_like_the_generic_encoder(
     data: bytes, mime: str | None, field: str, extra: Any, display_name: str | None
 ) -> None:
-    from live_actor import Blob, RealtimeInput
+    from live_actor.types import Blob, RealtimeInput
 
     blob = Blob(mime_type=mime, data=data, extra=extra, display_name=display_name)
     message = RealtimeInput(**{field: blob})
@@ -362,8 +355,8 @@ def test_plain_blob_inputs_encode_like_the_generic_encoder(
 def test_media_input_builds_the_same_instance_as_the_constructor(
     data: bytes, mime: str, field: str
 ) -> None:
-    from live_actor import Blob, RealtimeInput
-    from live_actor._protocol._codec import media_input
+    from live_actor._protocol._media import media_input
+    from live_actor.types import Blob, RealtimeInput
 
     built = media_input(data, mime, field=field)
     expected = RealtimeInput(**{field: Blob(mime_type=mime, data=data)})

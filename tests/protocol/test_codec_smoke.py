@@ -1,6 +1,7 @@
 """Smallest end-to-end check of the codec; the thorough suites live beside it."""
 
-from live_actor import Blob, RealtimeInput, decode_client_message, encode_client_message
+from live_actor.types import Blob, RealtimeInput
+from live_actor.wire import decode_client_message, encode_client_message
 
 
 def test_audio_round_trip() -> None:

@@ -32,7 +32,8 @@ from hypothesis import strategies as st
 genai_types = pytest.importorskip("google.genai.types")
 _live_converters = pytest.importorskip("google.genai._live_converters")
 
-from live_actor import (  # noqa: E402
+from live_actor._protocol import _messages as m  # noqa: E402
+from live_actor.types import (  # noqa: E402
     ActivityEnd,
     ActivityHandling,
     ActivityStart,
@@ -97,11 +98,12 @@ from live_actor import (  # noqa: E402
     VoiceActivityDetectionSignal,
     VoiceActivityType,
     VoiceConfig,
+)
+from live_actor.wire import (  # noqa: E402
     decode_server_message,
     encode_client_message,
     encode_server_message,
 )
-from live_actor._protocol import _messages as m  # noqa: E402
 
 from . import strategies as S  # noqa: E402
 

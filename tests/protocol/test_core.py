@@ -8,18 +8,7 @@ from typing import Any
 
 import pytest
 
-from live_actor import (
-    ClientContent,
-    Content,
-    FunctionResponse,
-    LocalProtocolError,
-    Part,
-    RealtimeInput,
-    RemoteProtocolError,
-    SessionClosedError,
-    Setup,
-    ToolResponse,
-)
+from live_actor import LocalProtocolError, RemoteProtocolError, SessionClosedError
 from live_actor._protocol._core import SessionCore, SessionStatus
 from live_actor._protocol._events import (
     GoAwayReceived,
@@ -35,6 +24,15 @@ from live_actor._protocol._events import (
 )
 from live_actor._protocol._messages import ActivityEnd, Blob
 from live_actor._protocol._state import TRANSITIONS, Input, render_table
+from live_actor.types import (
+    ClientContent,
+    Content,
+    FunctionResponse,
+    Part,
+    RealtimeInput,
+    Setup,
+    ToolResponse,
+)
 
 S = SessionStatus
 SETUP = Setup(model="models/m")
@@ -422,3 +420,46 @@ def test_the_design_notes_show_the_table_the_core_consults() -> None:
         "\n<!-- state-table: end -->", 1
     )[0]
     assert rendered == render_table()
+
+
+def _texts(frames: list[str]) -> list[str]:
+    return [
+        json.loads(f)["clientContent"]["turns"][0]["parts"][0]["text"]
+        for f in frames
+        if "clientContent" in json.loads(f)
+    ]
+
+
+def test_a_cut_question_is_asked_again_where_it_was_first_asked() -> None:
+    """The reply to q1 is cut; q1 was consumed, q2 was not: q1 again, then q2.
+
+    Asking q1 after q2's replay would make the model answer them in the wrong
+    order.  A second loss before anything is confirmed replays them in the
+    order they were sent, not the order they were accepted.
+    """
+    core = core_in(S.READY, transparent=True)
+    core.send(text("q1"))
+    core.send(text("q2"))
+    core.receive(
+        frame(
+            {
+                "sessionResumptionUpdate": {
+                    "newHandle": "h1",
+                    "resumable": True,
+                    "lastConsumedClientMessageIndex": "1",
+                }
+            }
+        )
+    )
+    core.receive(frame({"serverContent": {"modelTurn": {"parts": [{"text": "a1..."}]}}}))
+    core.connection_lost()
+    assert core.cut_turn is not None and core.cut_turn.trigger is not None
+    core.start_connection()
+    core.setup_frame(SETUP)
+    core.receive(frame({"setupComplete": {}}))
+    assert _texts(core.replay_frames()) == ["q1", "q2"]
+    core.connection_lost()  # nothing confirmed on the second connection either
+    core.start_connection()
+    core.setup_frame(SETUP)
+    core.receive(frame({"setupComplete": {}}))
+    assert _texts(core.replay_frames()) == ["q1", "q2"]

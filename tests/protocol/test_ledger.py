@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-from live_actor import ClientContent, Content, FunctionResponse, Part, RealtimeInput, ToolResponse
 from live_actor._protocol._ledger import Ledger
 from live_actor._protocol._messages import Blob
+from live_actor.types import (
+    ClientContent,
+    Content,
+    FunctionResponse,
+    Part,
+    RealtimeInput,
+    ToolResponse,
+)
 
 
 def text(t: str, turn_complete: bool = True) -> ClientContent:
@@ -157,7 +164,7 @@ def test_close_counts_what_a_dead_connection_never_delivered() -> None:
 
 
 def test_accept_media_counts_seconds_like_accept() -> None:
-    from live_actor._protocol._codec import media_input
+    from live_actor._protocol._media import media_input
 
     ledger = Ledger()
     for mime, data in (
@@ -208,3 +215,46 @@ def test_prune_consumed_keeps_the_ledger_bounded_without_handles() -> None:
         ledger.prune_consumed()
     assert list(ledger.unconfirmed) == []
     assert ledger.stats.confirmed == 100
+
+
+def test_rule_9_control_messages_are_bounded_by_bytes() -> None:
+    """Beyond max_bytes the oldest sent message is forgotten (counted, reported),
+    never the newest; sizes are the encoded frames."""
+    overflows: list[tuple[str, int]] = []
+    ledger = Ledger(max_bytes=1024, on_overflow=lambda reason, e: overflows.append((reason, e.seq)))
+    big = "x" * 300
+    for i in range(10):
+        send(ledger, text(f"{i} {big}", turn_complete=False), 1, i + 1)
+    held = list(ledger.unconfirmed)
+    assert sum(e.size for e in held) <= 1024 and held[-1].seq == 10
+    assert ledger.stats.forgotten == 10 - len(held) > 0
+    assert [seq for _r, seq in overflows] == list(range(1, 11 - len(held)))
+    assert all(r.startswith("ledger full") for r, _seq in overflows)
+    # one message larger than the bound is still kept: the newest always is
+    send(ledger, text("y" * 5000, turn_complete=False), 1, 11)
+    assert [e.seq for e in ledger.unconfirmed] == [11]
+
+
+def test_rule_9_queued_messages_drop_oldest_after_the_sent_ones_are_forgotten() -> None:
+    ledger = Ledger(max_bytes=1024)
+    sent = send(ledger, text("s " + "x" * 300, turn_complete=False), 1, 1)
+    queued = [ledger.accept(text(f"q{i} " + "x" * 300, turn_complete=False)) for i in range(4)]
+    for entry in queued:
+        ledger.queue(entry)
+    assert sent not in list(ledger.unconfirmed) and ledger.stats.forgotten == 1
+    # each frame is about 370 bytes: two of the four queued fit
+    assert ledger.stats.dropped_reasons == {"ledger full while reconnecting": 2}
+    assert [e.outcome for e in queued] == ["dropped", "dropped", "queued", "queued"]
+    plan = ledger.replay_plan()
+    assert [e.seq for e in plan] == [e.seq for e in queued[2:]]
+
+
+def test_rule_4_video_in_the_ring_is_bounded_by_bytes() -> None:
+    """Frames have no play-out time: the ring's byte bound is what holds them."""
+    ledger = Ledger(media_buffer_bytes=10_000)
+    frame = b"\xff\xd8\xff" + b"\x00" * 3000
+    for i in range(10):
+        send(ledger, RealtimeInput(video=Blob(mime_type="image/jpeg", data=frame)), 1, i + 1)
+    plan = ledger.replay_plan()
+    assert 0 < len(plan) <= 3 and sum(e.size for e in plan) <= 10_000
+    assert plan[-1].seq == 10

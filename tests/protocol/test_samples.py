@@ -22,15 +22,17 @@ from typing import Any
 import attrs
 import pytest
 
-from live_actor import (
-    ServerMessage,
+from live_actor._protocol._messages import CLIENT_MESSAGE_KEYS, Int64, Setup, _Wire
+from live_actor._protocol._scalars import camel
+from live_actor.types import ServerMessage
+from live_actor.wire import (
     decode_client_message,
     decode_server_message,
     encode_client_message,
     encode_server_message,
 )
-from live_actor._protocol._codec import camel
-from live_actor._protocol._messages import CLIENT_MESSAGE_KEYS, Int64, Setup, _Wire
+
+from ..helpers import strip_optional
 
 DATA = pathlib.Path(__file__).parent.parent / "data"
 
@@ -42,15 +44,6 @@ _CLIENT_KEYS = {
 
 
 # ------------------------------------------------------------------ normaliser
-
-
-def _strip_optional(tp: Any) -> Any:
-    args = typing.get_args(tp)
-    if args and type(None) in args:
-        rest = [a for a in args if a is not type(None)]
-        if len(rest) == 1:
-            return rest[0]
-    return tp
 
 
 def _b64(text: str) -> bytes:
@@ -73,7 +66,7 @@ def canonical(tp: Any, value: Any) -> Any:
     Only keys of modelled objects are renamed: free-form objects and unknown
     keys are returned verbatim.  Written from the type hints, not the codec.
     """
-    tp = _strip_optional(tp)
+    tp = strip_optional(tp)
     if value is None:
         return None
     if isinstance(tp, type) and issubclass(tp, _Wire):

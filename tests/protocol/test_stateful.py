@@ -22,17 +22,10 @@ from hypothesis.stateful import (
     rule,
 )
 
-from live_actor import (
-    ClientContent,
-    Content,
-    FunctionResponse,
-    LocalProtocolError,
-    Part,
-    Setup,
-    ToolResponse,
-)
+from live_actor import LocalProtocolError
 from live_actor._protocol._core import SessionCore, SessionStatus
 from live_actor._protocol._supervision import RestartIntensity
+from live_actor.types import ClientContent, Content, FunctionResponse, Part, Setup, ToolResponse
 
 
 class SessionLogic(RuleBasedStateMachine):

@@ -1,4 +1,4 @@
-"""REST tests: both anyio backends, a loopback fake server, no API key in the environment."""
+"""REST tests: a loopback fake server that knows the suite's API key."""
 
 from __future__ import annotations
 
@@ -8,18 +8,7 @@ import pytest
 
 from live_actor.testing import FakeLiveServer
 
-API_KEY = "AIzaREST-secret-key-0123456789"
-
-
-@pytest.fixture(params=["asyncio", "trio"])
-def anyio_backend(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-@pytest.fixture(autouse=True)
-def _no_key_in_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("GEMINI_API_KEY", raising=False)
-    monkeypatch.delenv("GOOGLE_API_KEY", raising=False)
+from ..helpers import API_KEY
 
 
 @pytest.fixture

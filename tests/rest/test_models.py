@@ -24,8 +24,8 @@ from live_actor.rest import (
 )
 from live_actor.testing import DEFAULT_MODELS, FakeLiveServer
 
+from ..helpers import API_KEY
 from ._local_http import local_http
-from .conftest import API_KEY
 
 pytestmark = pytest.mark.anyio
 DATA = Path(__file__).parent.parent / "data"

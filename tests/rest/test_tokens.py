@@ -25,11 +25,10 @@ from live_actor.rest import (
 )
 from live_actor.testing import FakeLiveServer
 
-from .conftest import API_KEY
+from ..helpers import API_KEY, TEXT_MODEL
 
 DATA = Path(__file__).parent.parent / "data"
 NOW = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
-TEXT_MODEL = "gemini-live-2.5-flash-preview"
 
 
 def sample_body(name: str) -> dict[str, Any]:

@@ -4,7 +4,10 @@ The fake server's per-session ledger is the evidence: every control message a
 session sent must be consumed exactly once and in order, across drops, 1011s,
 goAways and stalls.  Exactly-once needs the server to say what it consumed, so
 the sessions use transparent resumption (Vertex AI's ``lastConsumedClientMessageIndex``);
-every audio chunk that could not be replayed is counted by the ledger.
+every audio chunk that could not be replayed is counted by the ledger.  A reply
+cut by a fault is not asked again here (``cut_turn_policy="none"``): asking again
+sends the question a second time on purpose, which tests/session/test_continuity.py
+covers; this file checks the ledger alone.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from live_actor import (
 )
 from live_actor.testing import FakeLiveServer, FakeSession, FaultPlan
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 SESSIONS = 50
 MESSAGES = 100
@@ -54,7 +57,7 @@ async def test_chaos_exactly_once() -> None:
         session_resumption={"transparent": True},
     )
     policy = RestartPolicy(max_restarts=1000, period=60, backoff_base=0.01, backoff_max=0.1)
-    options = SessionOptions(event_buffer=0, media_policy="drop")
+    options = SessionOptions(event_buffer=0, media_policy="drop", cut_turn_policy="none")
     try:
         async with Supervisor(policy=policy, options=options) as sup:
             handles = []

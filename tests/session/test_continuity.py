@@ -19,19 +19,12 @@ import live_actor
 from live_actor import LiveConfig, RestartPolicy, open_session
 from live_actor.testing import FakeLiveServer
 
-from .conftest import API_KEY
+from ..helpers import API_KEY, TEXT_MODEL, text_config
 
 pytestmark = pytest.mark.anyio
 
-TEXT_MODEL = "gemini-live-2.5-flash-preview"
 PROFILES = ["dev", "vertex", "3.x"]
 NO_JITTER = RestartPolicy(random=lambda: 0.0, backoff_base=0.01, max_restarts=50)
-
-
-def text_config(**kwargs: Any) -> LiveConfig:
-    return LiveConfig(
-        model=TEXT_MODEL, generation_config={"response_modalities": ["TEXT"]}, **kwargs
-    )
 
 
 def slow_server(profile: str, **knobs: Any) -> FakeLiveServer:

@@ -9,23 +9,17 @@ from typing import Any
 
 import anyio
 import pytest
+import structlog
 
 import live_actor
-from live_actor import LiveConfig, SessionOptions, open_session
+from live_actor import SessionOptions, open_session
 from live_actor.testing import FakeLiveServer
 
-from .conftest import API_KEY
+from ..helpers import API_KEY, eventually, text_config
 
 pytestmark = pytest.mark.anyio
 
-TEXT_MODEL = "gemini-live-2.5-flash-preview"
 LOOKUP = {"function_declarations": [{"name": "lookup", "parameters": {"type": "OBJECT"}}]}
-
-
-def text_config(**kwargs: Any) -> LiveConfig:
-    return LiveConfig(
-        model=TEXT_MODEL, generation_config={"response_modalities": ["TEXT"]}, **kwargs
-    )
 
 
 # ------------------------------------------------------------------- callbacks (item 2)
@@ -279,3 +273,27 @@ async def test_a_callbacks_only_session_keeps_at_most_event_buffer_bytes(
     finally:
         tracemalloc.stop()
     assert grown < 256 * 1024, grown  # the decoded messages of 20 turns are not kept
+
+
+async def test_held_control_messages_are_bounded_by_ledger_bytes(server: FakeLiveServer) -> None:
+    """Context the server never provably consumes (turn_complete=False, no turn
+    ever starts) is held for a replay up to ledger_bytes; beyond it the oldest is
+    let go, counted in handle.ledger.forgotten and logged as ledger_full."""
+    options = SessionOptions(ledger_bytes=4096)
+    with structlog.testing.capture_logs() as logs:
+        async with open_session(
+            text_config(), api_key=API_KEY, base_url=server.url, options=options
+        ) as session:
+            for i in range(40):
+                await session.send_client_content(f"note {i}: " + "x" * 400, turn_complete=False)
+            held = session._actor.core.ledger.unconfirmed
+            assert sum(entry.size for entry in held) <= 4096
+            assert session.ledger.forgotten == 40 - len(held) > 0
+            assert session.ledger.dropped == 0  # every message was sent
+            # the server got all of them
+            fake = await server.wait_for_connection()
+            await eventually(lambda: len(fake.session.control_texts()) == 40, "all 40 consumed")
+    full = [e for e in logs if e["event"] == "live_actor.session.ledger_full"]
+    assert full and full[0]["count"] == 1 and full[0]["kind"] == "client_content"
+    closed = next(e for e in logs if e["event"] == "live_actor.session.closed")
+    assert closed["ledger"]["forgotten"] == session.ledger.forgotten

@@ -22,7 +22,7 @@ import live_actor
 from live_actor import LiveConfig, SessionHandle, Supervisor
 from live_actor.testing import FakeLiveServer
 
-from .conftest import API_KEY
+from ..helpers import API_KEY
 
 pytestmark = pytest.mark.anyio
 
@@ -77,11 +77,9 @@ async def _per_session(
 async def _idle(handle: SessionHandle) -> None:
     """Connected, the server's first messages read (setupComplete, a resumption handle)."""
     await handle.connect()
-    while handle.resumption_handle is None:
-        await anyio.sleep(0.01)
-    events = handle.events()
-    while len(handle._actor.delivery.events):
-        await events.__anext__()
+    async for message in handle.events():
+        if message.session_resumption_update is not None and handle.resumption_handle:
+            break
 
 
 async def _streaming(handle: SessionHandle) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 import structlog
 
@@ -17,19 +15,13 @@ from live_actor import (
 )
 from live_actor.testing import FakeLiveServer
 
+from ..helpers import text_config
+
 pytestmark = pytest.mark.anyio
 
 API_KEY = "AIzaSECRET-api-key-DO-NOT-LOG-1234"
 BEARER = "ya29.SECRET-bearer-DO-NOT-LOG"
 NO_JITTER = RestartPolicy(random=lambda: 0.0, backoff_base=0.01)
-
-
-def text_config(**kwargs: Any) -> LiveConfig:
-    return LiveConfig(
-        model="gemini-live-2.5-flash-preview",
-        generation_config={"response_modalities": ["TEXT"]},
-        **kwargs,
-    )
 
 
 async def test_no_secret_in_any_log_repr_or_error() -> None:

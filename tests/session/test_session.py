@@ -20,12 +20,10 @@ from live_actor import (
 )
 from live_actor.testing import FakeLiveServer, silence, speech, transcribe
 
-from .conftest import API_KEY
+from ..helpers import API_KEY, AUDIO_MODEL, TEXT_MODEL, text_config
 
 pytestmark = pytest.mark.anyio
 
-TEXT_MODEL = "gemini-live-2.5-flash-preview"
-AUDIO_MODEL = "gemini-2.5-flash-native-audio-preview-12-2025"
 WEATHER_TOOL = {
     "function_declarations": [
         {
@@ -35,12 +33,6 @@ WEATHER_TOOL = {
         }
     ]
 }
-
-
-def text_config(**kwargs: Any) -> LiveConfig:
-    return LiveConfig(
-        model=TEXT_MODEL, generation_config={"response_modalities": ["TEXT"]}, **kwargs
-    )
 
 
 async def test_text_chat_with_context(server: FakeLiveServer) -> None:
@@ -67,7 +59,7 @@ async def test_events_iterator_spans_turns(server: FakeLiveServer) -> None:
         texts: list[str] = []
         completes = 0
         async for message in session.events():
-            assert isinstance(message, live_actor.ServerMessage)
+            assert isinstance(message, live_actor.types.ServerMessage)
             if message.text:
                 texts.append(message.text)
             if message.server_content and message.server_content.turn_complete:
@@ -117,9 +109,9 @@ async def test_manual_activity_detection(server: FakeLiveServer) -> None:
 
 
 async def test_tool_call_is_answered_by_on_tool_call(server: FakeLiveServer) -> None:
-    calls: list[live_actor.ToolCall] = []
+    calls: list[live_actor.types.ToolCall] = []
 
-    async def on_tool_call(call: live_actor.ToolCall) -> dict[str, Any]:
+    async def on_tool_call(call: live_actor.types.ToolCall) -> dict[str, Any]:
         calls.append(call)
         return {"output": {"temp_c": 21}}
 
@@ -145,7 +137,7 @@ async def test_tool_call_cancellation_on_barge_in(server: FakeLiveServer) -> Non
     cancelled: list[tuple[str, ...]] = []
     tool_was_cancelled = anyio.Event()
 
-    async def slow_tool(call: live_actor.ToolCall) -> dict[str, Any]:
+    async def slow_tool(call: live_actor.types.ToolCall) -> dict[str, Any]:
         started.set()
         try:
             await anyio.sleep(30)

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import anyio
 import pytest
 
 import live_actor
 from live_actor import (
     GaveUpError,
-    LiveConfig,
     RestartPolicy,
     SessionStatus,
     Supervisor,
@@ -18,18 +15,11 @@ from live_actor import (
 )
 from live_actor.testing import FakeLiveServer
 
-from .conftest import API_KEY
+from ..helpers import API_KEY, text_config
 
 pytestmark = pytest.mark.anyio
 
-TEXT_MODEL = "gemini-live-2.5-flash-preview"
 NO_JITTER = RestartPolicy(random=lambda: 0.0, backoff_base=0.01)
-
-
-def text_config(**kwargs: Any) -> LiveConfig:
-    return LiveConfig(
-        model=TEXT_MODEL, generation_config={"response_modalities": ["TEXT"]}, **kwargs
-    )
 
 
 async def test_drop_mid_session_resumes_and_context_survives(server: FakeLiveServer) -> None:
@@ -290,7 +280,9 @@ async def test_server_1000_without_go_away(server: FakeLiveServer, restart: str)
 
 async def test_fresh_fallback_reseeds_the_history_the_user_kept() -> None:
     short = FakeLiveServer(chunk_delay=0, handle_ttl=0.05, close_timeout=0.5).start()
-    kept = [live_actor.Content(role="user", parts=[live_actor.Part(text="my name is Dora")])]
+    kept = [
+        live_actor.types.Content(role="user", parts=[live_actor.types.Part(text="my name is Dora")])
+    ]
     options = live_actor.SessionOptions(history=lambda: kept)
     try:
         async with Supervisor(policy=NO_JITTER, options=options) as sup:

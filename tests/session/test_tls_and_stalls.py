@@ -14,7 +14,7 @@ import live_actor
 from live_actor import LiveConfig, RestartPolicy, SessionOptions, TransportOptions, open_session
 from live_actor.testing import FakeLiveServer
 
-from .conftest import API_KEY
+from ..helpers import API_KEY
 
 pytestmark = pytest.mark.anyio
 

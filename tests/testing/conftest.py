@@ -21,11 +21,6 @@ def validate_strict(message: dict[str, Any]) -> None:
     types.LiveServerMessage.model_validate(_live_converters._LiveServerMessage_from_mldev(message))
 
 
-@pytest.fixture(params=["asyncio", "trio"])
-def anyio_backend(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
 @pytest.fixture
 def make_server() -> Iterator[Callable[..., FakeLiveServer]]:
     """Start FakeLiveServers (fast defaults); at teardown validate every frame they sent."""

@@ -45,7 +45,8 @@ from live_actor._transport._base import (
 )
 from live_actor.transports import TransportOptions, open_transport
 
-API_KEY = "AIzaSyTEST-secret-api-key-0123456789"
+from ..helpers import API_KEY
+
 HEADERS = {"x-goog-api-key": API_KEY}
 FAST = TransportOptions(connect_timeout=5.0, close_timeout=2.0, ping_interval=None)
 

@@ -21,11 +21,11 @@ from live_actor._transport import (
     open_transport,
 )
 
+from ..helpers import API_KEY
 from ._servers import RawServer, ScriptedServer
 
 pytestmark = pytest.mark.anyio
 
-API_KEY = "AIzaSyTEST-secret-api-key-0123456789"
 TOKEN = "ya29.secret-oauth-token-abcdef"
 HEADERS = {"x-goog-api-key": API_KEY, "Authorization": f"Bearer {TOKEN}"}
 FAST = TransportOptions(connect_timeout=2.0, close_timeout=1.0)

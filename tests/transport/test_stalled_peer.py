@@ -83,6 +83,7 @@ async def test_a_sender_blocked_by_a_stalled_peer_is_woken_by_the_stall() -> Non
         assert (info.value.code, info.value.local) == (1011, True)
 
 
+@pytest.mark.slow
 async def test_no_stall_is_reported_while_the_peer_reads_slowly() -> None:
     options = TransportOptions(
         close_timeout=1.0, ping_interval=None, stall_timeout=1.0, write_buffer_size=64 * 1024

@@ -1,0 +1,1 @@
+"""Session stores: what a new process needs to continue a session (``live_actor.stores``)."""
