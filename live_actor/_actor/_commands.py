@@ -25,17 +25,21 @@ send's ``Receipt`` tells which.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Final
 
 import anyio
+import anyio.abc
 from anyio.lowlevel import checkpoint
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from .._errors import SessionClosedError
 from .._protocol._core import SessionCore
 from .._protocol._ledger import Entry
 from .._transport import Transport, TransportClosed
 from ._send_lock import SendLock
+from ._wakeup import Wakeup
 
 __all__ = ["CommandPipe"]
 
@@ -54,18 +58,28 @@ class CommandPipe:
         self._core = core
         #: the error a send on the closed session raises (the session's own words).
         self._closed_error = closed_error
-        self._in, self._out = anyio.create_memory_object_stream[Entry](size)
+        self._size = size
+        #: the command task's stream, made with the task (see ``start_in``).
+        self._in: MemoryObjectSendStream[Entry] | None = None
+        self._out: MemoryObjectReceiveStream[Entry] | None = None
         self.lock = SendLock()
         self._in_flight = 0
-        self._idle = anyio.Event()
-        self._idle.set()
+        #: woken when nothing is in flight any more (``drain`` waits for it).
+        self._drained = Wakeup()
         self._sends_until_checkpoint = 1  # the first send checkpoints
         self._transport: Transport | None = None
         self._direct = False
+        #: where the command task starts, on the first command handed over (an
+        #: idle session, or one whose sends all take the fast path, has none).
+        self._task_group: anyio.abc.TaskGroup | None = None
         #: new commands are accepted (``False`` once the session closes).
         self.accepting = True
         #: when the last turn-triggering message went out (for turn timing).
         self.trigger_sent_at: float | None = None
+
+    def start_in(self, task_group: anyio.abc.TaskGroup) -> None:
+        """Run the command task (:meth:`run`) in ``task_group`` once it has work."""
+        self._task_group = task_group
 
     # ------------------------------------------------------------- connection
 
@@ -138,13 +152,14 @@ class CommandPipe:
                 lock.release()
             return
         self._in_flight += 1
-        if self._idle.is_set():
-            self._idle = anyio.Event()
+        stream = self._in
+        if stream is None:
+            stream = self._start()
         try:
             try:
-                self._in.send_nowait(entry)
+                stream.send_nowait(entry)
             except anyio.WouldBlock:
-                await self._in.send(entry)  # backpressure
+                await stream.send(entry)  # backpressure
         except (anyio.ClosedResourceError, anyio.BrokenResourceError):
             self._forget(entry, "session closed")
             raise self._closed_error() from None
@@ -153,10 +168,22 @@ class CommandPipe:
                 self._forget(entry, "cancelled before it was queued")
             raise
 
+    def _start(self) -> MemoryObjectSendStream[Entry]:
+        """The first command handed over: make the stream, start the command task."""
+        self._in, self._out = anyio.create_memory_object_stream[Entry](self._size)
+        if not self.accepting:
+            self._in.close()  # closed meanwhile: the send fails as "session closed"
+        task_group = self._task_group
+        if task_group is not None:
+            self._task_group = None
+            with contextlib.suppress(RuntimeError):  # the session's tasks are over
+                task_group.start_soon(self.run)  # (close() counts what is left)
+        return self._in
+
     def _forget(self, entry: Entry, reason: str) -> None:
         self._in_flight -= 1
         if not self._in_flight:
-            self._idle.set()
+            self._drained.wake()
         self._core.send_failed(entry, reason)
 
     async def run(self) -> None:
@@ -165,8 +192,10 @@ class CommandPipe:
         One wake-up drains everything already queued under a single hold of the
         send lock: under load the per-message cost is the send itself.
         """
-        receive_nowait = self._out.receive_nowait
-        async for first in self._out:
+        out = self._out
+        assert out is not None  # started by _start, which made it
+        receive_nowait = out.receive_nowait
+        async for first in out:
             first.taken = True
             async with self.lock:
                 entry: Entry | None = first
@@ -196,20 +225,23 @@ class CommandPipe:
                     else:
                         entry.taken = True
             if not self._in_flight:
-                self._idle.set()
+                self._drained.wake()
 
     async def drain(self, deadline: float) -> None:
         """Until every handed-over command reached the socket (or ``deadline``)."""
         with anyio.move_on_at(deadline):
-            await self._idle.wait()
+            while self._in_flight:
+                await self._drained.wait()
             async with self.lock:
                 pass
 
     def close(self) -> list[Entry]:
         """Refuse new commands; return those handed over but never taken (to count)."""
         self.accepting = False
-        self._in.close()
         leftovers: list[Entry] = []
+        if self._in is None or self._out is None:
+            return leftovers  # nothing was ever handed over
+        self._in.close()
         while True:
             try:
                 entry = self._out.receive_nowait()
@@ -219,9 +251,10 @@ class CommandPipe:
             self._in_flight -= 1
             leftovers.append(entry)
         if not self._in_flight:
-            self._idle.set()
+            self._drained.wake()
         return leftovers
 
     def stop(self) -> None:
         """The session's task is over: end the command task's stream."""
-        self._out.close()
+        if self._out is not None:
+            self._out.close()

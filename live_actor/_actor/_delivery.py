@@ -27,12 +27,14 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
 import anyio
+import anyio.abc
 import attrs
 
 from .._callbacks import Callbacks
 from .._errors import CallbackError, LiveError
 from .._events import Event
 from .._protocol._messages import ServerMessage
+from ._wakeup import Wakeup
 
 __all__ = ["CallbackQueue", "Delivery", "EventBuffer", "call_maybe_async", "in_callback_task"]
 
@@ -42,6 +44,12 @@ AnyCallable = Callable[..., Any]
 SMALL: Final = 256
 #: Callbacks queued at most, whatever their size.
 MAX_QUEUED_CALLBACKS: Final = 10_000
+
+
+#: The queues' contents until their first item: one empty deque shared by every
+#: idle session (a deque costs ~700 bytes even empty).  Only ``put`` appends, and
+#: it swaps in a deque of the queue's own first.
+_NONE_YET: Final[collections.deque[Any]] = collections.deque(maxlen=0)
 
 
 class EventBuffer:
@@ -56,9 +64,9 @@ class EventBuffer:
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
-        self._items: collections.deque[tuple[Event, int]] = collections.deque()
+        self._items: collections.deque[tuple[Event, int]] = _NONE_YET
         self._bytes = 0
-        self._wakeup = anyio.Event()
+        self._wakeup = Wakeup()
         self._closed = False
         self.overflowed = 0
         self.overflowed_bytes = 0
@@ -72,6 +80,8 @@ class EventBuffer:
         if self.max_bytes <= 0 or self._closed:
             return 0
         items = self._items
+        if items is _NONE_YET:
+            items = self._items = collections.deque()
         items.append((event, size))
         self._bytes += size
         dropped = 0
@@ -81,12 +91,12 @@ class EventBuffer:
             self.overflowed_bytes += old_size
             dropped += 1
         self.overflowed += dropped
-        self._wakeup.set()
+        self._wakeup.wake()
         return dropped
 
     def close(self) -> None:
         self._closed = True
-        self._wakeup.set()
+        self._wakeup.wake()
 
     def peek_nowait(self) -> Event | None:
         return self._items[0][0] if self._items else None
@@ -100,8 +110,6 @@ class EventBuffer:
             if self._closed:
                 return None
             await self._wakeup.wait()
-            if not self._items and not self._closed:
-                self._wakeup = anyio.Event()
         event, size = self._items.popleft()
         self._bytes -= size
         return event
@@ -149,15 +157,16 @@ class CallbackQueue:
         max_bytes: int,
         essential_timeout: float = 1.0,
     ) -> None:
-        self._items: collections.deque[_Call] = collections.deque()
+        self._items: collections.deque[_Call] = _NONE_YET
         self._bytes = 0
         self.max_items = max_items
         self.max_bytes = max_bytes
         self.essential_timeout = essential_timeout
-        self._wakeup = anyio.Event()
+        self._wakeup = Wakeup()
         self._closed = False
-        self._idle = anyio.Event()
-        self._idle.set()
+        #: calls are queued or running; ``_done`` wakes ``wait_idle`` when that ends.
+        self._busy = False
+        self._done = Wakeup()
         self._on_failure = on_failure
         #: the callback running now, cancelled when the shutdown budget runs out.
         self._current: anyio.CancelScope | None = None
@@ -166,6 +175,13 @@ class CallbackQueue:
         #: droppable calls dropped: by overflow, and at the end of the session.
         self.dropped = 0
         self.dropped_by_name: dict[str, int] = {}
+        #: where :meth:`run` starts, on the first call queued (a session without
+        #: callbacks never needs the task).
+        self._task_group: anyio.abc.TaskGroup | None = None
+
+    def start_in(self, task_group: anyio.abc.TaskGroup) -> None:
+        """Run the callback task (:meth:`run`) in ``task_group`` once a call is queued."""
+        self._task_group = task_group
 
     def put(
         self,
@@ -178,14 +194,19 @@ class CallbackQueue:
         """Queue ``fn(*args)``; returns how many droppable calls were dropped for room."""
         if fn is None or self._closed:
             return 0
+        task_group = self._task_group
+        if task_group is not None:
+            self._task_group = None
+            task_group.start_soon(self.run)
+        if self._items is _NONE_YET:
+            self._items = collections.deque()
         self._items.append(_Call(name, fn, args, size, droppable))
         self._bytes += size
         dropped = 0
         if len(self._items) > self.max_items or self._bytes > self.max_bytes:
             dropped = self._make_room()
-        if self._idle.is_set():
-            self._idle = anyio.Event()
-        self._wakeup.set()
+        self._busy = True
+        self._wakeup.wake()
         return dropped
 
     def _make_room(self) -> int:
@@ -210,14 +231,15 @@ class CallbackQueue:
     def close(self) -> None:
         """No new calls; :meth:`run` returns once the queue is empty."""
         self._closed = True
-        self._wakeup.set()
+        self._wakeup.wake()
 
     @property
     def idle(self) -> bool:
-        return self._idle.is_set()
+        return not self._busy
 
     async def wait_idle(self) -> None:
-        await self._idle.wait()
+        while self._busy:
+            await self._done.wait()
 
     def abandon(self) -> int:
         """The shutdown budget ran out: cancel the callback in progress, drop the
@@ -251,11 +273,11 @@ class CallbackQueue:
                     except Exception as exc:
                         await self._on_failure(call.name, exc)
                 self._current = None
-            self._idle.set()
+            self._busy = False
+            self._done.wake()
             if self._closed:
                 return
             await self._wakeup.wait()
-            self._wakeup = anyio.Event()
 
 
 def _worth_logging(count: int, step: int) -> bool:
@@ -298,7 +320,12 @@ class Delivery:
                 dropped=self.events.overflowed,
                 dropped_bytes=self.events.overflowed_bytes,
             )
-        dropped = queue.put("on_message", callbacks.on_message, message, size=size, droppable=True)
+        on_message = callbacks.on_message
+        dropped = (
+            queue.put("on_message", on_message, message, size=size, droppable=True)
+            if on_message is not None
+            else 0
+        )
         content = message.server_content
         if content is not None and callbacks.on_transcription is not None:
             if content.input_transcription is not None:

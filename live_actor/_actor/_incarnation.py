@@ -49,6 +49,7 @@ from .._protocol._supervision import (
     rotation_deadline,
 )
 from .._transport import Transport, TransportClosed
+from ._wakeup import Flag, Wakeup
 
 if TYPE_CHECKING:
     from ._session import SessionActor
@@ -69,18 +70,6 @@ def interrupted_boundary() -> ServerMessage:
     )
 
 
-async def _first_of(*events: anyio.Event) -> None:
-    """Return once any of ``events`` is set."""
-    async with anyio.create_task_group() as waiters:
-
-        async def wait(event: anyio.Event) -> None:
-            await event.wait()
-            waiters.cancel_scope.cancel()
-
-        for event in events:
-            waiters.start_soon(wait, event)
-
-
 class Incarnation:
     """What one connection's tasks share (see the module doc)."""
 
@@ -94,11 +83,17 @@ class Incarnation:
         self.exit: Exit | None = None
         self.ready_at: float | None = None
         #: the earliest goAway deadline and the latest moment to rotate for it;
-        #: each goAway that moves them sets, then replaces, ``go_away_event``.
+        #: each goAway that moves them wakes the rotation task (``_rotation``).
         self.go_away_at: float | None = None
         self.rotate_by: float | None = None
-        self.go_away_event = anyio.Event()
-        self.rotate_now = anyio.Event()
+        self._rotation = Wakeup()
+        self.rotate_now = Flag(self._rotation, on_set=self._start_rotation)
+        #: the connection's task group while it serves; the rotation task starts in
+        #: it on the first goAway or close (most connections never need it).
+        self._tasks: anyio.abc.TaskGroup | None = None
+        self._rotating = False
+        #: woken at setupComplete (the setup watchdog's wait).
+        self._ready = Wakeup()
         #: turns completed here, read when the connection ends (supervision rule 2).
         self.turns_completed = 0
 
@@ -112,11 +107,22 @@ class Incarnation:
             return self._exit_for_close(exc)
         actor.observer.status(actor.core.status)
         async with anyio.create_task_group() as tg:
+            self._tasks = tg
             tg.start_soon(self._reader, tg)
-            tg.start_soon(self._rotate_or_close, tg)
             tg.start_soon(self._setup_watchdog, tg)
+            if actor.close_requested or self.rotate_now.is_set():
+                self._start_rotation()
+        self._tasks = None
         assert self.exit is not None
         return self.exit
+
+    def _start_rotation(self) -> None:
+        """Start the task that rotates after a goAway or closes for ``close()``, once."""
+        tg = self._tasks
+        if tg is None or self._rotating:
+            return  # not serving yet (``serve`` starts it) or any more, or started
+        self._rotating = True
+        tg.start_soon(self._rotate_or_close, tg)
 
     def _end(self, tg: anyio.abc.TaskGroup, exit_: Exit) -> None:
         if self.exit is None:
@@ -125,7 +131,10 @@ class Incarnation:
 
     async def _setup_watchdog(self, tg: anyio.abc.TaskGroup) -> None:
         timeout = self.actor.options.setup_timeout
-        await anyio.sleep(timeout)
+        with anyio.move_on_after(timeout):
+            while self.ready_at is None:
+                await self._ready.wait()
+            return  # ready: nothing left to watch (the task ends, its memory too)
         if self.actor.core.status is SessionStatus.SETUP_PENDING:
             self._end(
                 tg,
@@ -234,6 +243,7 @@ class Incarnation:
                     self._go_away(time_left)
                 case Ready(resumed):
                     self.ready_at = anyio.current_time()
+                    self._ready.wake()
                     actor.observer.status(actor.core.status)
                     actor.observer.ready(resumed=resumed)
                     tg.start_soon(self._after_ready)
@@ -253,8 +263,8 @@ class Incarnation:
         if self.go_away_at is None or at < self.go_away_at:
             self.go_away_at = at
             self.rotate_by = rotation_deadline(at, time_left, actor.options.go_away_margin)
-            moved, self.go_away_event = self.go_away_event, anyio.Event()
-            moved.set()
+            self._rotation.wake()
+            self._start_rotation()
         actor.observer.go_away(time_left)
         handle = actor.core.resumption_handle
         left = datetime.timedelta(seconds=time_left)
@@ -306,12 +316,12 @@ class Incarnation:
             self.rotate_now.set()
         while not self.rotate_now.is_set():
             if self.rotate_by is None or not rotates:
-                await _first_of(self.go_away_event, self.rotate_now)
+                await self._rotation.wait()  # a goAway, or rotate_now
                 continue
             if core.safe_to_rotate:
                 break
             with anyio.move_on_at(self.rotate_by) as deadline:
-                await _first_of(self.go_away_event, self.rotate_now)  # or an earlier goAway
+                await self._rotation.wait()  # rotate_now, or an earlier goAway
             if deadline.cancelled_caught:
                 break
         closing = actor.close_requested

@@ -11,11 +11,13 @@ arguments), and logs nothing per audio chunk.
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 import anyio
+import sniffio
 
 from .._protocol._events import TurnCompleted
 from .._protocol._ledger import Entry, LedgerStats
@@ -66,6 +68,18 @@ def kind_of(entry: Entry) -> str:
     return type(message).__name__
 
 
+def _loop_clock() -> Callable[[], float]:
+    """``anyio.current_time`` of the running loop, minus anyio's per-call backend lookup."""
+    library = sniffio.current_async_library()
+    if library == "asyncio":
+        return asyncio.get_running_loop().time
+    if library == "trio":
+        import trio
+
+        return trio.current_time
+    return anyio.current_time
+
+
 def _tokens(usage: UsageMetadata | None) -> dict[str, Any]:
     if usage is None:
         return {"prompt_tokens": None, "response_tokens": None, "total_tokens": None}
@@ -103,6 +117,8 @@ class Observer:
         #: the last frame of the connection that ended (downtime starts there).
         self._last_good_at: float | None = None
         self._last_frame_at: float | None = None
+        #: the clock ``frame()`` reads, once per server frame.
+        self._clock: Callable[[], float] = anyio.current_time
         self._go_away_at: float | None = None
         self._go_away_notice: float | None = None
         self.exit_cause = ""
@@ -133,6 +149,7 @@ class Observer:
 
     def connecting(self, number: int, *, url: str, resuming: bool) -> None:
         self.connection = number
+        self._clock = _loop_clock()
         self._dial_at = anyio.current_time()
         self._go_away_at = self._go_away_notice = None
         self.log.info("live_actor.session.connect", url=url, resuming=resuming)
@@ -140,7 +157,7 @@ class Observer:
             self.telemetry.connecting(number, url=url, resuming=resuming)
 
     def frame(self) -> None:
-        self._last_frame_at = anyio.current_time()
+        self._last_frame_at = self._clock()
 
     def ready(self, *, resumed: bool) -> None:
         now = anyio.current_time()

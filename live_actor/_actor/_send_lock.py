@@ -34,21 +34,25 @@ class SendLock:
 
     def __init__(self) -> None:
         self.held = False
-        self._waiters: collections.deque[anyio.Event] = collections.deque()
+        #: made on the first contention (most sessions never have any).
+        self._waiters: collections.deque[anyio.Event] | None = None
 
     async def acquire(self) -> None:
         if not self.held:
             self.held = True
             return
         event = anyio.Event()
-        self._waiters.append(event)
+        waiters = self._waiters
+        if waiters is None:
+            waiters = self._waiters = collections.deque()
+        waiters.append(event)
         try:
             await event.wait()
         except BaseException:
             if event.is_set():
                 self.release()  # handed over while being cancelled: pass it on
             else:
-                self._waiters.remove(event)
+                waiters.remove(event)
             raise
 
     def release(self) -> None:

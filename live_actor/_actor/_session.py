@@ -274,11 +274,11 @@ class SessionActor:
         self._task_status = task_status
         try:
             async with anyio.create_task_group() as outer:
-                outer.start_soon(self.delivery.queue.run)
+                self.delivery.queue.start_in(outer)
                 try:
                     async with anyio.create_task_group() as tg:
                         self._task_group = tg
-                        tg.start_soon(self.pipe.run)
+                        self.pipe.start_in(tg)
                         if self.persist is not None:
                             tg.start_soon(self.persist.run)
                         await supervise(self)

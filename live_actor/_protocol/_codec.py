@@ -37,7 +37,7 @@ import cattrs
 import orjson
 
 from .._errors import ConfigError, RemoteProtocolError
-from ._media import encode_media_input
+from ._media import audio_chunk_message, encode_media_input
 from ._messages import (
     CLIENT_MESSAGE_KEYS,
     ClientMessage,
@@ -328,6 +328,9 @@ def decode_server_message(frame: str | bytes | bytearray | memoryview) -> Server
     values are kept, never an error.
     """
     obj = _load(frame)
+    chunk = audio_chunk_message(obj)
+    if chunk is not None:
+        return chunk
     try:
         message: ServerMessage = _server_structure(obj, ServerMessage)
     except FieldError as exc:

@@ -52,7 +52,8 @@ from live_actor._transport._base import (
     TransportOptions,
     refused_message,
 )
-from live_actor._transport._trio_ws import TrioWebsocketTransport, WatchedStream
+from live_actor._transport._trio_stream import WatchedStream
+from live_actor._transport._trio_ws import TrioWebsocketTransport
 from live_actor._version import USER_AGENT
 
 __all__ = ["connect_trio", "open_trio_transport"]
@@ -78,6 +79,8 @@ class _ClientConnection(trio_websocket.WebSocketConnection):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        #: the wsproto connection we created and handed over (framing for direct writes).
+        self.wsproto = args[1]
         self.reject_parts: list[bytes] = []
         self.reject_size = 0
         self.reject_truncated = False
@@ -321,9 +324,7 @@ async def open_trio_transport(
     try:
         async with trio.open_nursery() as nursery:
             transport = await _dial(nursery, dial, options)
-            nursery.start_soon(transport.writer)
-            if options.stall_timeout is not None:
-                nursery.start_soon(transport.stall_watch)
+            transport.start_tasks_in(nursery)  # the writer and the stall watch, when needed
             if options.ping_interval is not None:
                 nursery.start_soon(transport.keepalive)
             prompt = False

@@ -22,6 +22,7 @@ import collections
 import itertools
 import logging
 import math
+import os
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager, suppress
 from typing import Final
@@ -47,6 +48,7 @@ from live_actor._transport._base import (
     stall_reason,
 )
 from live_actor._transport._trio_dial import _dial_error, _open_stream, _sole_exception
+from live_actor._transport._trio_stream import socket_fd, watch_stalls
 from live_actor._transport._websockets import RefusalSnoop, _classify, _connect_error
 from live_actor._version import USER_AGENT
 
@@ -75,6 +77,8 @@ class TrioSansIOTransport(CloseInfo):
     ) -> None:
         self._protocol = protocol
         self._stream = stream
+        #: plain TCP on POSIX: bytes may go straight to the socket (see ``_queue_output``).
+        self._fd = socket_fd(stream)
         self._url = shown_url
         self._options = options
         self._local: tuple[int, str] | None = None
@@ -102,6 +106,9 @@ class TrioSansIOTransport(CloseInfo):
         self._written = 0
         self._write_failed = False
         self._writer_idle = False
+        #: where the writer and the stall watch start once bytes must wait for the
+        #: socket (see ``_queue_output``): until then the connection has neither.
+        self._tasks_at: trio.Nursery | None = None
         self._writer_wakeup = trio.Event()
         self._progress = trio.Event()
         self._progress_wanted = False
@@ -269,13 +276,46 @@ class TrioSansIOTransport(CloseInfo):
                 return
 
     def _queue_output(self) -> None:
+        """Hand what the protocol framed to the socket, in order.
+
+        With nothing queued and no write in progress, the bytes are written at
+        once without waiting (one non-blocking ``write``, as trio's own
+        ``send_all`` starts): no writer wake-up and no trip through the event
+        loop per frame.  Whatever the socket did not take goes to the writer.
+        A synchronous write cannot be cancelled half-way, so frames stay whole.
+        """
         for data in self._protocol.data_to_send():
             if data:
+                if self._fd is not None and not self._outbox and not self._writing:
+                    try:
+                        written = os.write(self._fd, data)
+                    except OSError:  # full (BlockingIOError) or broken: the writer finds out
+                        written = 0
+                    if written:
+                        self._written += 1
+                        if written == len(data):
+                            continue
+                        data = data[written:]
                 self._outbox.append(data)
                 self._outbox_bytes += len(data)
             else:
                 self._eof_wanted = True
-        if self._writer_idle and (self._outbox or self._eof_wanted):
+        if self._outbox or self._eof_wanted:
+            self._wake_writer()
+
+    def start_tasks_in(self, nursery: trio.Nursery) -> None:
+        """The writer and the stall watch start in ``nursery`` when first needed."""
+        self._tasks_at = nursery
+
+    def _wake_writer(self) -> None:
+        nursery = self._tasks_at
+        if nursery is not None:
+            self._tasks_at = None
+            with suppress(RuntimeError):  # the connection's nursery is closing
+                nursery.start_soon(self.writer)
+                if self._options.stall_timeout is not None:
+                    nursery.start_soon(self.stall_watch)
+        elif self._writer_idle:
             self._writer_idle = False
             self._writer_wakeup.set()
 
@@ -324,20 +364,9 @@ class TrioSansIOTransport(CloseInfo):
 
     async def stall_watch(self) -> None:
         """Drop the connection once a write made no progress for ``stall_timeout``."""
-        period = self._stall_timeout / 4
-        stuck_for = 0.0
-        last = -1
         with self._watch_scope:
-            while True:
-                await trio.sleep(period)
-                if self._writing and self._written == last:
-                    stuck_for += period
-                    if stuck_for >= self._stall_timeout:
-                        break
-                else:
-                    stuck_for = 0.0
-                last = self._written
-        if not self._shutting_down and stuck_for >= self._stall_timeout:
+            await watch_stalls(self._stall_timeout, lambda: self._writing, lambda: self._written)
+        if not self._shutting_down and not self._watch_scope.cancel_called:
             self._stalled = True
             self._shutting_down = True
             await self._shutdown()
@@ -364,6 +393,7 @@ class TrioSansIOTransport(CloseInfo):
             await self.aclose(1011, _KEEPALIVE_REASON)
 
     async def _shutdown(self) -> None:
+        self._fd = None  # the descriptor may be reused once the stream is closed
         self._keepalive_scope.cancel()
         self._watch_scope.cancel()
         self._writer_scope.cancel()
@@ -465,9 +495,7 @@ async def open_trio_sansio_transport(
         async with trio.open_nursery() as nursery:
             transport = await _handshake(dial, options)
             nursery.start_soon(transport.reader)
-            nursery.start_soon(transport.writer)
-            if options.stall_timeout is not None:
-                nursery.start_soon(transport.stall_watch)
+            transport.start_tasks_in(nursery)  # the writer and the stall watch, when needed
             if options.ping_interval is not None:
                 nursery.start_soon(transport.keepalive)
             prompt = False

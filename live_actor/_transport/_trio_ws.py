@@ -31,12 +31,15 @@ from __future__ import annotations
 import collections
 import itertools
 import math
-from typing import Final
+from contextlib import suppress
+from typing import Any, Final
 
 import trio
 import trio_websocket
 from trio_websocket import ConnectionClosed
 from wsproto.connection import ConnectionState
+from wsproto.events import BytesMessage, TextMessage
+from wsproto.utilities import LocalProtocolError
 
 from live_actor._redact import redact_url
 from live_actor._transport._base import (
@@ -49,6 +52,7 @@ from live_actor._transport._base import (
     clip_reason,
     stall_reason,
 )
+from live_actor._transport._trio_stream import WatchedStream, watch_stalls
 
 __all__ = ["TrioWebsocketTransport", "WatchedStream"]
 
@@ -64,40 +68,10 @@ _WRITE_ERRORS: Final = (
 )
 
 
-class WatchedStream(trio.abc.Stream):
-    """The socket (or TLS) stream, counting the progress of every write.
-
-    trio-websocket writes a whole frame with one ``send_all``; this wrapper
-    writes a big one in ``_WRITE_CHUNK`` pieces and counts each, so the stall
-    watch sees progress however big the frame, and only a peer that reads
-    *nothing* for ``stall_timeout`` counts as stalled.  Counting is one integer
-    increment: the hot path pays no clock read and no deadline change.
-    """
-
-    def __init__(self, stream: trio.abc.Stream) -> None:
-        self.inner = stream
-        self.progress = 0
-        # Reads need no watching: the inner stream's method, without a layer.
-        self.receive_some = stream.receive_some  # type: ignore[method-assign]
-
-    async def send_all(self, data: bytes | bytearray | memoryview) -> None:
-        if len(data) <= _WRITE_CHUNK:
-            await self.inner.send_all(data)
-            self.progress += 1
-            return
-        view = memoryview(data)
-        for start in range(0, len(view), _WRITE_CHUNK):
-            await self.inner.send_all(view[start : start + _WRITE_CHUNK])
-            self.progress += 1
-
-    async def wait_send_all_might_not_block(self) -> None:
-        await self.inner.wait_send_all_might_not_block()
-
-    async def receive_some(self, max_bytes: int | None = None) -> bytes | bytearray:
-        return await self.inner.receive_some(max_bytes)
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
+#: The outbox of a connection whose writer has not started (shared, kept empty).
+_NO_OUTBOX: Final[collections.deque[str | bytes]] = collections.deque(maxlen=0)
+#: The writer's wake-up event until the writer starts (never set, never awaited).
+_NO_EVENT: Final = trio.Event()
 
 
 class TrioWebsocketTransport(CloseInfo):
@@ -119,6 +93,8 @@ class TrioWebsocketTransport(CloseInfo):
     ) -> None:
         self._ws = ws
         self._stream = stream
+        #: the connection's wsproto, to frame a message for ``WatchedStream.write_now``.
+        self._wsproto: Any = getattr(ws, "wsproto", None)
         self._reader_scope = reader_scope
         self._url = redact_url(url)
         self._options = options
@@ -128,10 +104,12 @@ class TrioWebsocketTransport(CloseInfo):
         self._shutting_down = False
         self._closed = trio.Event()
         self._keepalive_scope = trio.CancelScope()
-        self._watch_scope = trio.CancelScope()
+        #: made with their tasks (see ``_wake_writer``).
+        self._watch_scope: trio.CancelScope | None = None
         self._ping_ids = itertools.count()
         # The writer task's outbox (see the module doc), and its size in bytes.
-        self._outbox: collections.deque[str | bytes] = collections.deque()
+        #: made with the writer (most connections never need either).
+        self._outbox: collections.deque[str | bytes] = _NO_OUTBOX
         self._outbox_bytes = 0
         self._limit = options.write_buffer_size
         # A sender that found the outbox full waits until it is half empty:
@@ -140,11 +118,16 @@ class TrioWebsocketTransport(CloseInfo):
         self._low_water = options.write_buffer_size // 2
         self._stall_timeout = math.inf if options.stall_timeout is None else options.stall_timeout
         self._writer_idle = False
+        #: where the writer (and the stall watch, which only watches its writes)
+        #: start on the first frame that cannot be written at once: a connection
+        #: whose frames all go straight to the socket, or an idle one, has neither.
+        self._tasks_at: trio.Nursery | None = None
         self._writing = False
-        self._writer_wakeup = trio.Event()
-        self._writer_scope = trio.CancelScope()
+        self._writer_wakeup: trio.Event = _NO_EVENT  # a real one with the writer
+        self._writer_scope: trio.CancelScope | None = None
         self._write_failed = False
-        self._progress = trio.Event()
+        #: what senders waiting for room (and ``aclose``) wait on, made when needed.
+        self._progress: trio.Event | None = None
         self._progress_wanted = False
 
     def __repr__(self) -> str:
@@ -206,39 +189,108 @@ class TrioWebsocketTransport(CloseInfo):
             frame = check_frame(frame)
         if self._shutting_down or self._write_failed or self._ws.closed is not None:
             raise self._closed_error()
+        if (
+            not self._outbox
+            and self._wsproto is not None
+            and not self._writing
+            and self._stream.can_write_now()
+            and self._write_now(frame)
+        ):
+            return
         if self._outbox_bytes >= self._limit:
             await self._wait_for_room()
             if self._shutting_down or self._write_failed:
                 raise self._closed_error()
+        if self._outbox is _NO_OUTBOX:
+            self._outbox = collections.deque()
         self._outbox.append(frame)
         self._outbox_bytes += len(frame)
-        if self._writer_idle:
+        self._wake_writer()
+
+    def _write_now(self, frame: str | bytes) -> bool:
+        """Frame ``frame`` and hand it to the socket at once (``WatchedStream.write_now``:
+        no writer wake-up); the writer writes what the socket did not take."""
+        try:
+            event: TextMessage | BytesMessage = (
+                TextMessage(data=frame) if isinstance(frame, str) else BytesMessage(data=frame)
+            )
+            data = self._wsproto.send(event)
+        except LocalProtocolError:
+            return False  # closing: the regular path says how
+        try:
+            if not self._stream.write_now(data):
+                return False  # wsproto keeps no state for a whole message: framing again is fine
+        except OSError:  # dead: not via trio-websocket's send, whose failure would
+            # discard messages already received (a goAway, the close frame)
+            self._write_failed = True
+            self._report_progress()
+            raise self._closed_error() from None
+        if self._stream.pending:
+            self._wake_writer()
+        return True
+
+    def start_tasks_in(self, nursery: trio.Nursery) -> None:
+        """The writer and the stall watch start in ``nursery`` when first needed."""
+        self._tasks_at = nursery
+
+    def _wake_writer(self) -> None:
+        nursery = self._tasks_at
+        if nursery is not None:
+            self._tasks_at = None
+            if self._outbox is _NO_OUTBOX:  # the writer keeps the one it starts with
+                self._outbox = collections.deque()
+            self._writer_scope = trio.CancelScope()
+            self._watch_scope = trio.CancelScope()
+            self._writer_wakeup = trio.Event()
+            with suppress(RuntimeError):  # the connection's nursery is closing
+                nursery.start_soon(self.writer)
+                if self._options.stall_timeout is not None:
+                    nursery.start_soon(self.stall_watch)
+        elif self._writer_idle:
             self._writer_idle = False
             self._writer_wakeup.set()
 
     async def _wait_for_room(self) -> None:
         """Until at most half of ``write_buffer_size`` waits (or writing failed)."""
         while self._outbox_bytes > self._low_water and not self._write_failed:
-            self._progress_wanted = True
-            await self._progress.wait()
+            await self._wait_progress()
 
     async def _wait_for_flush(self) -> None:
         """Until every queued frame is written whole (or writing failed)."""
-        while (self._outbox or self._writing) and not self._write_failed:
-            self._progress_wanted = True
-            await self._progress.wait()
+        while (self._outbox or self._writing or self._stream.pending) and not self._write_failed:
+            await self._wait_progress()
+
+    async def _wait_progress(self) -> None:
+        """Until the writer reports progress (or writing ends)."""
+        self._progress_wanted = True
+        if self._progress is None:
+            self._progress = trio.Event()
+        await self._progress.wait()
 
     def _report_progress(self) -> None:
         if self._progress_wanted:
             self._progress_wanted = False
-            self._progress.set()
-            self._progress = trio.Event()
+            if self._progress is not None:
+                self._progress.set()
+                self._progress = None
 
     async def writer(self) -> None:
         """Write the outbox in order; runs as long as the connection."""
         outbox = self._outbox
+        assert self._writer_scope is not None  # made with the task
         with self._writer_scope:
             while True:
+                if self._stream.pending and not outbox:  # the rest of a direct write
+                    self._writing = True
+                    try:
+                        await self._stream.send_all(b"")
+                    except _WRITE_ERRORS:
+                        self._write_failed = True
+                        self._writing = False
+                        self._report_progress()
+                        return
+                    self._writing = False
+                    self._report_progress()
                 while outbox:
                     frame = outbox[0]
                     self._writing = True
@@ -261,27 +313,13 @@ class TrioWebsocketTransport(CloseInfo):
                 self._writer_wakeup = trio.Event()
 
     async def stall_watch(self) -> None:
-        """Fail the connection once a write has made no progress for ``stall_timeout``.
-
-        Looks four times per ``stall_timeout``: a stall is noticed within 1.25
-        times the timeout, and a healthy connection pays one wake-up per quarter
-        timeout instead of a clock read per frame.
-        """
-        period = self._stall_timeout / 4
-        stuck_for = 0.0
-        last = -1
+        """Fail the connection once a write has made no progress for ``stall_timeout``."""
+        assert self._watch_scope is not None  # made with the task
         with self._watch_scope:
-            while True:
-                await trio.sleep(period)
-                progress = self._stream.progress
-                if self._writing and progress == last:
-                    stuck_for += period
-                    if stuck_for >= self._stall_timeout:
-                        break
-                else:
-                    stuck_for = 0.0
-                last = progress
-        if not self._shutting_down and stuck_for >= self._stall_timeout:
+            await watch_stalls(
+                self._stall_timeout, lambda: self._writing, lambda: self._stream.progress
+            )
+        if not self._shutting_down and not self._watch_scope.cancel_called:
             await self._fail_stalled()
 
     async def receive(self) -> str | bytes:
@@ -332,12 +370,22 @@ class TrioWebsocketTransport(CloseInfo):
     async def _shutdown(self, code: int, reason: str, deadline: float) -> None:
         # A frame cut short by the deadline leaves the stream mid-frame: a close
         # frame after it would be garbage, so the stream is just dropped.
-        graceful = not self._writing and deadline > trio.current_time()
+        stream = self._stream
+        graceful = (
+            not self._writing
+            and not stream.torn
+            and not stream.pending
+            and deadline > trio.current_time()
+        )
+        stream.forget_socket()
         self._keepalive_scope.cancel()
-        self._watch_scope.cancel()
-        self._writer_scope.cancel()
+        if self._watch_scope is not None:
+            self._watch_scope.cancel()
+        if self._writer_scope is not None:
+            self._writer_scope.cancel()
         self._write_failed = True  # writing is over: wake senders waiting for room
-        self._progress.set()
+        if self._progress is not None:
+            self._progress.set()
         try:
             if graceful:
                 with trio.move_on_at(deadline):
@@ -363,9 +411,21 @@ class TrioWebsocketTransport(CloseInfo):
 
     async def keepalive(self) -> None:
         """Ping every ``ping_interval``; no pong within ``ping_timeout`` -> close 1011."""
+        interval = self._options.ping_interval
+        assert interval is not None
+        timeout = math.inf if self._options.ping_timeout is None else self._options.ping_timeout
         timed_out = False
+        # One frame, not two: this task waits for the whole connection (its memory counts).
         with self._keepalive_scope:
-            timed_out = await self._ping_until_late()
+            while not timed_out:
+                await trio.sleep(interval)
+                payload = b"live_actor:%d" % next(self._ping_ids)
+                with trio.move_on_after(timeout) as scope:
+                    try:
+                        await self._ws.ping(payload)
+                    except ConnectionClosed:
+                        break
+                timed_out = scope.cancelled_caught
         # A ping in flight when the peer closed never gets its pong: that is not a
         # keepalive failure, and closing now would discard unread messages.
         if timed_out and not self._shutting_down and self._ws.closed is None:
@@ -374,17 +434,3 @@ class TrioWebsocketTransport(CloseInfo):
                 1011, _KEEPALIVE_REASON, trio.current_time() + self._options.close_timeout
             )
 
-    async def _ping_until_late(self) -> bool:
-        interval = self._options.ping_interval
-        assert interval is not None
-        timeout = self._options.ping_timeout
-        while True:
-            await trio.sleep(interval)
-            payload = b"live_actor:%d" % next(self._ping_ids)
-            with trio.move_on_after(math.inf if timeout is None else timeout) as scope:
-                try:
-                    await self._ws.ping(payload)
-                except ConnectionClosed:
-                    return False
-            if scope.cancelled_caught:
-                return True
