@@ -433,4 +433,3 @@ class TrioWebsocketTransport(CloseInfo):
             await self._shutdown(
                 1011, _KEEPALIVE_REASON, trio.current_time() + self._options.close_timeout
             )
-
