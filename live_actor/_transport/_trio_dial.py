@@ -52,6 +52,7 @@ from live_actor._transport._base import (
     TransportOptions,
     refused_message,
 )
+from live_actor._transport._trio_scope import run_connection
 from live_actor._transport._trio_stream import WatchedStream
 from live_actor._transport._trio_ws import TrioWebsocketTransport
 from live_actor._version import USER_AGENT
@@ -300,14 +301,6 @@ def _unopened_error(
     )
 
 
-def _sole_exception(group: BaseExceptionGroup[BaseException]) -> BaseException | None:
-    """The one exception a nursery wrapped, if it wrapped exactly one."""
-    if len(group.exceptions) == 1:
-        return group.exceptions[0]
-    others = [exc for exc in group.exceptions if not isinstance(exc, trio.Cancelled)]
-    return others[0] if len(others) == 1 else None
-
-
 @asynccontextmanager
 async def open_trio_transport(
     dial: Dial, options: TransportOptions
@@ -321,33 +314,10 @@ async def open_trio_transport(
     """
     if options.compression:
         get_logger().info("live_actor.transport.compression_unsupported", backend="trio")
-    try:
-        async with trio.open_nursery() as nursery:
-            transport = await _dial(nursery, dial, options)
-            transport.start_tasks_in(nursery)  # the writer and the stall watch, when needed
-            if options.ping_interval is not None:
-                nursery.start_soon(transport.keepalive)
-            prompt = False
-            try:
-                yield transport
-            except trio.Cancelled:
-                prompt = True
-                raise
-            finally:
-                with trio.CancelScope(shield=True):
-                    await transport.aclose(close_timeout=0 if prompt else None)
-    except BaseExceptionGroup as group:
-        sole = _sole_exception(group)
-        if sole is None:
-            raise
-        # Re-raise the exception itself, keeping its own context rather than
-        # chaining it to the group that contains it.
-        context = sole.__context__
-        try:
-            raise sole
-        finally:
-            sole.__context__ = context
-            del sole, context
+    async with run_connection(
+        lambda nursery: _dial(nursery, dial, options), keepalive=options.ping_interval is not None
+    ) as transport:
+        yield transport
 
 
 async def connect_trio(

@@ -47,7 +47,8 @@ from live_actor._transport._base import (
     clip_reason,
     stall_reason,
 )
-from live_actor._transport._trio_dial import _dial_error, _open_stream, _sole_exception
+from live_actor._transport._trio_dial import _dial_error, _open_stream
+from live_actor._transport._trio_scope import run_connection
 from live_actor._transport._trio_stream import socket_fd, watch_stalls
 from live_actor._transport._websockets import RefusalSnoop, _classify, _connect_error
 from live_actor._version import USER_AGENT
@@ -491,29 +492,11 @@ async def open_trio_sansio_transport(
 ) -> AsyncIterator[TrioSansIOTransport]:
     """Connect under trio; the connection's tasks live exactly as long as the block
     (closed on exit like ``open_trio_transport``)."""
-    try:
-        async with trio.open_nursery() as nursery:
-            transport = await _handshake(dial, options)
-            nursery.start_soon(transport.reader)
-            transport.start_tasks_in(nursery)  # the writer and the stall watch, when needed
-            if options.ping_interval is not None:
-                nursery.start_soon(transport.keepalive)
-            prompt = False
-            try:
-                yield transport
-            except trio.Cancelled:
-                prompt = True
-                raise
-            finally:
-                with trio.CancelScope(shield=True):
-                    await transport.aclose(close_timeout=0 if prompt else None)
-    except BaseExceptionGroup as group:
-        sole = _sole_exception(group)
-        if sole is None:
-            raise
-        context = sole.__context__
-        try:
-            raise sole
-        finally:
-            sole.__context__ = context
-            del sole, context
+
+    async def connect(nursery: trio.Nursery) -> TrioSansIOTransport:
+        transport = await _handshake(dial, options)
+        nursery.start_soon(transport.reader)
+        return transport
+
+    async with run_connection(connect, keepalive=options.ping_interval is not None) as transport:
+        yield transport
