@@ -28,7 +28,6 @@ After a reconnect the ledger replays what the new server session lacks
 
 from __future__ import annotations
 
-import collections
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Final, Literal
 
@@ -90,7 +89,8 @@ class Answers:
     __slots__ = ("_answering", "_speech", "_waiting")
 
     def __init__(self) -> None:
-        self._waiting: collections.deque[Entry] = collections.deque()
+        # A list (56 B empty; a deque is ~600 B): rarely more than one is waiting.
+        self._waiting: list[Entry] = []
         self._answering: Entry | None = None
         self._speech = False
 
@@ -99,7 +99,7 @@ class Answers:
 
     def turn_started(self, *, after_speech: bool) -> None:
         waiting = self._waiting
-        self._answering = waiting.popleft() if waiting else None
+        self._answering = waiting.pop(0) if waiting else None
         self._speech = after_speech and self._answering is None
 
     def cut(self, pending_user_text: str) -> CutTurn:
