@@ -30,6 +30,7 @@ behind: the largest N per process that keeps p99 under 20 ms; (3) with
     .venv/bin/python bench/scale.py --quick          # a smaller run (~3 min)
     .venv/bin/python bench/scale.py --procs 2        # + 2 client processes at once
     .venv/bin/python bench/scale.py --write-results  # + update bench/RESULTS.md
+    .venv/bin/python bench/scale.py --profile        # py-spy: pip install -e '.[bench]'
 """
 
 from __future__ import annotations
@@ -511,6 +512,9 @@ def summarize_profile(path: Path, top: int, cpu_ms: float = 0.0) -> str:
 def profile_main(args: argparse.Namespace, variants: list[str]) -> int:
     import tempfile
 
+    if not (Path(sys.executable).parent / "py-spy").exists():
+        _say("--profile needs py-spy: .venv/bin/pip install -e '.[bench]'")
+        return 2
     args.profile_dir = args.profile or tempfile.mkdtemp(prefix="scale-profile-")
     Path(args.profile_dir).mkdir(parents=True, exist_ok=True)
     with StreamServer() as server:

@@ -104,9 +104,11 @@ def test_runtime_dependencies_are_exactly_what_the_package_imports() -> None:
         for extra, requirements in PYPROJECT["project"]["optional-dependencies"].items()
     }
     imported = _third_party_imports()
-    # Extras a user installs for a feature (``vertex``, ``otel``); ``test`` and
-    # ``examples`` are for this repository's tests and example programs.
-    features = {name: deps for name, deps in extras.items() if name not in ("test", "examples")}
+    # Extras a user installs for a feature (``vertex``, ``otel``); ``test``,
+    # ``examples`` and ``bench`` are for this repository's tests, example programs
+    # and benchmarks.
+    repository_only = ("test", "examples", "bench")
+    features = {name: deps for name, deps in extras.items() if name not in repository_only}
     optional = set().union(*features.values())
     undeclared = set(imported) - declared - optional
     assert not undeclared, {name: sorted(imported[name]) for name in undeclared}
