@@ -34,7 +34,7 @@ from live_actor.stores import (
 
 from ._redis import RedisServer, free_port
 
-TTL = 0.5
+TTL = 1.0
 
 
 @pytest.fixture(params=["memory", "redis"])
@@ -44,7 +44,7 @@ async def store(request: pytest.FixtureRequest) -> AsyncIterator[SessionStore]:
         return
     redis: RedisServer = request.getfixturevalue("redis_server")
     redis_store = RedisStore(
-        redis.url, key=generate_key(), lease_ttl=TTL, retention=60, write_timeout=0.2
+        redis.url, key=generate_key(), lease_ttl=TTL, retention=60, write_timeout=TTL * 0.4
     )
     yield redis_store
     await redis_store.aclose()
@@ -159,7 +159,8 @@ async def test_redis_keeps_payloads_encrypted_and_the_url_password_hidden(
     anyio_backend: str, redis_server: RedisServer
 ) -> None:
     key = generate_key()
-    store = RedisStore(redis_server.url, key=[key], lease_ttl=TTL, write_timeout=0.2)
+    # No lease expires here: timeouts generous enough for a loaded machine.
+    store = RedisStore(redis_server.url, key=[key], lease_ttl=10, write_timeout=2)
     await store.heartbeat("a")
     lease = await store.create("s", "a", config=b"config-secret", state=b"state-secret")
     await store.write(lease, Write(transcript=b"transcript-secret", put={1: b"frame-secret"}))
@@ -169,12 +170,10 @@ async def test_redis_keeps_payloads_encrypted_and_the_url_password_hidden(
     dump = repr(raw.hgetall("live_actor:s:s")) + repr(raw.hgetall("live_actor:e:s"))
     raw.close()
     assert "secret" not in dump
-    rotated = RedisStore(
-        redis_server.url, key=[generate_key(), key], lease_ttl=TTL, write_timeout=0.2
-    )
+    rotated = RedisStore(redis_server.url, key=[generate_key(), key], lease_ttl=10, write_timeout=2)
     assert (await rotated.load("s")).transcript == b"transcript-secret"  # an old key reads
     with pytest.raises(StoreError, match="another key"):
-        other = RedisStore(redis_server.url, key=generate_key(), lease_ttl=TTL, write_timeout=0.2)
+        other = RedisStore(redis_server.url, key=generate_key(), lease_ttl=10, write_timeout=2)
         await other.load("s")
     await other.aclose()
     hidden = RedisStore(
