@@ -270,6 +270,12 @@ class SessionCore:
                 if self.ledger.awaiting_output:
                     self.ledger.model_output()
             if content.interrupted:
+                if not turns.generating and turns.unanswered:
+                    # Rule 2: the answer to the oldest waiting trigger was cut before
+                    # its first output; that was its turn (the ledger counts it too).
+                    speech = turns.speech
+                    turns.output()
+                    self._turn_started(events, speech)
                 turns.interrupted = True
             self.transcript.received(message)
         if (

@@ -16,10 +16,14 @@ Rules:
    barge-in sends ``interrupted`` then ``turnComplete``) or when the
    connection is lost (the turn is *cut*).
 2. A turn-triggering message (``clientContent`` with ``turnComplete``,
-   ``realtimeInput.text``, ``activityEnd``) is unanswered until a turn starts
-   after it was sent.  Speech the server's VAD marked as started
-   (``voiceActivity`` / ``voiceActivityDetectionSignal`` start) is unanswered
-   the same way.
+   ``realtimeInput.text``, ``activityEnd``) is unanswered until a turn of its
+   own starts: each trigger gets one (a trigger sent while the model answers an
+   earlier one interrupts that answer, and its own turn follows), so two sent
+   back to back are answered after two turns, not one.  A generation
+   interrupted before its first output (``interrupted`` with no turn
+   streaming, a trigger waiting) is the turn of the oldest waiting trigger.
+   Speech the server's VAD marked as started (``voiceActivity`` /
+   ``voiceActivityDetectionSignal`` start) is unanswered until a turn starts.
 3. ``interactionStatus`` other than ``IDLE`` at ``turnComplete`` means the
    interaction goes on (3.8 extended thinking, ``REQUIRES_ACTION``): not idle.
 4. Safe point: no turn generating, nothing unanswered, no tool call owed, the
@@ -48,8 +52,8 @@ class TurnState:
     turns: int = 0
     #: a model turn is streaming (rule 1).
     generating: bool = False
-    #: a trigger was sent after the last turn started (rule 2).
-    unanswered: bool = False
+    #: triggers sent that no turn has started for yet (rule 2).
+    unanswered: int = 0
     #: the server's VAD heard speech after the last turn started (rule 2).
     speech: bool = False
     #: the last turnComplete said the interaction goes on (rule 3).
@@ -68,7 +72,7 @@ class TurnState:
         )
 
     def trigger_sent(self) -> None:
-        self.unanswered = True
+        self.unanswered += 1
         self.handle_at_safe_point = False
 
     def control_sent(self) -> None:
@@ -81,7 +85,8 @@ class TurnState:
             return False
         self.generating = True
         self.turns += 1
-        self.unanswered = False
+        if self.unanswered:
+            self.unanswered -= 1
         self.speech = False
         self.interrupted = False
         self.handle_at_safe_point = False
@@ -104,7 +109,7 @@ class TurnState:
         """Start over for the next connection; ``True`` when a turn was cut."""
         cut = self.generating
         self.generating = False
-        self.unanswered = False
+        self.unanswered = 0
         self.speech = False
         self.busy = False
         self.handle_at_safe_point = False

@@ -463,3 +463,51 @@ def test_a_cut_question_is_asked_again_where_it_was_first_asked() -> None:
     core.setup_frame(SETUP)
     core.receive(frame({"setupComplete": {}}))
     assert _texts(core.replay_frames()) == ["q1", "q2"]
+
+
+def _handle(name: str) -> bytes:
+    return frame({"sessionResumptionUpdate": {"newHandle": name, "resumable": True}})
+
+
+@pytest.mark.parametrize("first_answer_began", [False, True])
+def test_two_questions_sent_back_to_back_are_answered_by_two_turns(
+    first_answer_began: bool,
+) -> None:
+    """q2 sent while q1 waits interrupts q1's answer (``interrupted``, then
+    ``turnComplete``), before or after its first output; q2's own turn follows.
+
+    Until that turn, q2 is unanswered: the handle after the interrupted turn is
+    not a safe point and does not confirm q2.  After it, a rotation replays
+    nothing (it used to replay q2, which the model then answered twice).
+    """
+    core = core_in(S.READY)
+    core.send(text("q1"))
+    core.send(text("q2"))
+    if first_answer_began:
+        core.receive(frame({"serverContent": {"modelTurn": {"parts": [{"text": "a1"}]}}}))
+    core.receive(frame({"serverContent": {"interrupted": True}}))
+    core.receive(frame({"serverContent": {"turnComplete": True}}))
+    core.receive(_handle("h2"))
+    assert not core.safe_to_rotate
+    assert core.ledger.stats.confirmed == 1
+    assert core.reply_in_progress() is None  # q1's turn is over; q2's has not begun
+    core.receive(frame({"serverContent": {"modelTurn": {"parts": [{"text": "a2"}]}}}))
+    cut = core.reply_in_progress()  # the reply streaming now answers q2, not q1
+    assert cut is not None and cut.trigger is not None and cut.trigger.message == text("q2")
+    core.receive(frame({"serverContent": {"turnComplete": True}}))
+    core.receive(_handle("h3"))
+    assert core.safe_to_rotate
+    assert core.ledger.stats.confirmed == 2
+    core.connection_lost()
+    core.start_connection()
+    core.setup_frame(SETUP)
+    core.receive(frame({"setupComplete": {}}))
+    replay = core.replay()
+    assert replay.replayed == [] and replay.reasked == 0
+
+
+def test_an_interrupted_without_a_waiting_question_is_no_turn() -> None:
+    """A barge-in marker when nothing waits (VAD on silence) starts no turn."""
+    core = core_in(S.READY)
+    core.receive(frame({"serverContent": {"interrupted": True}}))
+    assert core.turns.turns == 0 and not core.turns.generating

@@ -19,7 +19,7 @@ import live_actor
 from live_actor import LiveConfig, RestartPolicy, open_session
 from live_actor.testing import FakeLiveServer
 
-from ..helpers import API_KEY, TEXT_MODEL, text_config
+from ..helpers import API_KEY, TEXT_MODEL, eventually, text_config
 
 pytestmark = pytest.mark.anyio
 
@@ -91,9 +91,41 @@ async def test_a_go_away_with_room_to_spare_never_cuts_or_repeats_a_reply(
         assert (await answer(session)).text == "Your name is Alice."
         fake = slow.session_for_handle(session.resumption_handle or "")
         texts = fake.control_texts()
-        assert texts == ["my name is Alice", *[f"my city is Town{n}" for n in range(6)],
-                         "what is my name"], texts
+        assert texts == [
+            "my name is Alice",
+            *[f"my city is Town{n}" for n in range(6)],
+            "what is my name",
+        ], texts
         assert session.error is None
+
+
+async def test_two_questions_sent_at_once_are_each_asked_once_across_a_rotation(
+    slow: FakeLiveServer,
+) -> None:
+    """The second question interrupts the answer to the first before its first word
+    (``interrupted``, ``turnComplete``, then the second answer): the handle between
+    the two is no safe point, and after the second answer a rotation replays
+    nothing. It used to replay the second question, answered twice."""
+    async with open_session(
+        text_config(), api_key=API_KEY, base_url=slow.url, policy=NO_JITTER
+    ) as session:
+        await session.send_client_content("my name is Alice")
+        await session.send_client_content("what is my name")
+        first = await answer(session)
+        assert first.interrupted and not first.text
+        assert (await answer(session)).text == "Your name is Alice."
+        await eventually(lambda: session.ledger.confirmed == 2, "the handle after the answer")
+        slow.connections[-1].go_away(5.0)
+        with anyio.fail_after(10):
+            async for event in session.events(lifecycle=True):
+                if isinstance(event, live_actor.Resumed):
+                    assert event.replayed == 0, event
+                    break
+        await session.send_client_content("what is my name")
+        assert (await answer(session)).text == "Your name is Alice."
+        fake = slow.session_for_handle(session.resumption_handle or "")
+        assert fake.control_texts() == ["my name is Alice", "what is my name", "what is my name"]
+        assert session.ledger.replayed == 0 and session.error is None
 
 
 @pytest.mark.parametrize("profile", PROFILES)
