@@ -22,6 +22,8 @@ Rules:
    back to back are answered after two turns, not one.  A generation
    interrupted before its first output (``interrupted`` with no turn
    streaming, a trigger waiting) is the turn of the oldest waiting trigger.
+   (A service that merged two triggers into one answer with no ``interrupted``
+   would leave one counted: the rotation then waits for its deadline margin.)
    Speech the server's VAD marked as started (``voiceActivity`` /
    ``voiceActivityDetectionSignal`` start) is unanswered until a turn starts.
 3. ``interactionStatus`` other than ``IDLE`` at ``turnComplete`` means the
