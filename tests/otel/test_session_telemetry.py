@@ -14,6 +14,7 @@ import live_actor
 from live_actor.telemetry import METRICS
 from live_actor.testing import FakeLiveServer
 
+from ..helpers import eventually
 from .conftest import API_KEY, WEATHER_TOOL, Otel, text_config
 
 pytestmark = pytest.mark.anyio
@@ -61,6 +62,9 @@ async def test_a_drop_a_rotation_and_a_tool_call(server: FakeLiveServer, otel: O
         ready = {"live_actor.session.status": "ready"}
         assert otel.total("live_actor.sessions.active", **ready) == 1
         conn = await server.wait_for_connection()
+        # The handle that trails the tool turn holds it; a drop before it arrived would
+        # resume from an older one and ask the tool question again (correctly).
+        await eventually(lambda: session.ledger.confirmed == session.ledger.sent, "the handle")
         # sent after the last resumption handle: replayed on the next connection
         await session.send_client_content("my city is Lisbon", turn_complete=False)
         await server.wait_for(lambda: any("Lisbon" in t for t in conn.session.control_texts()))
