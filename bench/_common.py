@@ -25,7 +25,7 @@ import subprocess
 import sys
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 import structlog
 
@@ -67,13 +67,15 @@ def make_server(**overrides: Any) -> Any:
 class ServerProcess:
     """``with ServerProcess() as port:`` runs :func:`make_server` in a child process."""
 
-    def __init__(self) -> None:
+    def __init__(self, command: list[str] | None = None) -> None:
+        #: the child's command line; it prints ``PORT n`` and serves until stdin closes.
+        self.command = command or [sys.executable, str(Path(__file__).resolve()), "--port", "0"]
         self._proc: subprocess.Popen[str] | None = None
         self.port = 0
 
-    def __enter__(self) -> ServerProcess:
+    def __enter__(self) -> Self:
         self._proc = subprocess.Popen(
-            [sys.executable, str(Path(__file__).resolve()), "--port", "0"],
+            self.command,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,

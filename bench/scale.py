@@ -44,14 +44,13 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
-from _common import machine, replace_section  # noqa: E402
+from _common import ServerProcess, machine, replace_section  # noqa: E402
 
 LATE_MS = 20.0  # the lateness bound of the capacity sweep (p99)
 ALL_VARIANTS = [
@@ -64,32 +63,11 @@ ALL_VARIANTS = [
 ]
 
 
-class StreamServer:
+class StreamServer(ServerProcess):
     """``with StreamServer() as server:`` runs ``_scale_server.py`` in a child process."""
 
     def __init__(self) -> None:
-        self._proc: subprocess.Popen[str] | None = None
-        self.port = 0
-
-    def __enter__(self) -> StreamServer:
-        self._proc = subprocess.Popen(
-            [sys.executable, str(HERE / "_scale_server.py")],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert self._proc.stdout is not None
-        line = self._proc.stdout.readline()
-        match = re.match(r"PORT (\d+)", line)
-        if match is None:
-            self._proc.kill()
-            raise RuntimeError(f"stream server did not start: {line!r}")
-        self.port = int(match.group(1))
-        return self
-
-    @property
-    def url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}"
+        super().__init__([sys.executable, str(HERE / "_scale_server.py")])
 
     def _command(self, text: str) -> None:
         assert self._proc is not None and self._proc.stdin is not None
@@ -104,23 +82,6 @@ class StreamServer:
         self._command("STATS")
         stats: dict[str, Any] = json.loads(self._proc.stdout.readline())
         return stats
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        proc = self._proc
-        if proc is None:
-            return
-        assert proc.stdin is not None
-        proc.stdin.close()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 # ------------------------------------------------------------------ children
