@@ -272,10 +272,11 @@ class SessionCore:
             if content.interrupted:
                 if not turns.generating and turns.unanswered:
                     # Rule 2: the answer to the oldest waiting trigger was cut before
-                    # its first output; that was its turn (the ledger counts it too).
+                    # its first output; that was its turn (the ledger counts it too),
+                    # but no TurnStarted: there was no first output to time.
                     speech = turns.speech
                     turns.output()
-                    self._turn_started(events, speech)
+                    self._turn_started(None, speech)
                 turns.interrupted = True
             self.transcript.received(message)
         if (
@@ -342,10 +343,11 @@ class SessionCore:
             left = message.go_away.time_left
             events.append(GoAwayReceived(left.total_seconds() if left is not None else 0.0))
 
-    def _turn_started(self, events: list[CoreEvent], speech: bool) -> None:
+    def _turn_started(self, events: list[CoreEvent] | None, speech: bool) -> None:
         self.ledger.turn_started(self.connection_number)
         self.answers.turn_started(after_speech=speech)
-        events.append(TurnStarted(self.turns.turns))
+        if events is not None:
+            events.append(TurnStarted(self.turns.turns))
 
     def _commit_turn_usage(self) -> UsageMetadata | None:
         snapshot = self._turn_usage
